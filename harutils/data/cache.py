@@ -147,7 +147,7 @@ class FrameCache:
                     f"this cache holds the evaluation frames of {sampler_key(self.sampler)}; it cannot serve "
                     f"{'training' if training else sampler_key(sampler)} sampling: use an all-frames cache"
                 )
-            return torch.from_numpy(np.ascontiguousarray(array))
+            return torch.from_numpy(np.array(array))  # copy out of the read-only memory map
         idx = sampler(array.shape[0], training, rng)  # (V, T)
         frames = np.ascontiguousarray(array[idx.ravel()])  # mmap gather: reads only these frames
         return torch.from_numpy(frames).reshape(*idx.shape, *frames.shape[1:])  # (V*T,...) -> (V, T, h, w, 3)
