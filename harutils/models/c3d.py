@@ -1,0 +1,73 @@
+"""C3D (Tran et al., "Learning Spatiotemporal Features with 3D Convolutional Networks", ICCV 2015).
+
+Eight 3x3x3 convolutions (conv1a 64, conv2a 128, conv3a/b 256, conv4a/b 512, conv5a/b 512), five max pools
+(pool1 1x2x2, the others 2x2x2; pool5 pads H and W by one as the Caffe model), fc6 and fc7 of 4096 with
+dropout, on 16x112x112 clips: 78.4M parameters with a 101-way head.
+
+The Sports-1M weights converted to PyTorch (``c3d.pickle``, keys ``conv1.*``, ``conv2.*``, ``conv3a.*`` ...
+``fc8.*``) load from a local file and expect BGR, 0-255, mean-subtracted input (:data:`C3D_SPORTS1M`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .heads import linear_head
+
+CONV_NAMES = ("conv1", "conv2", "conv3a", "conv3b", "conv4a", "conv4b", "conv5a", "conv5b")
+
+
+class C3D(nn.Module):
+    """Args:
+        num_classes: classes.
+        widths: channels of conv1, conv2, conv3, conv4, conv5 (a and b share a width).
+        fc: width of fc6 and fc7.
+        input_size: (T, H, W) of the clips; fixes the fc6 input size.
+        pool_t: temporal kernel and stride of pool1..pool5 (1 for pool1 in the paper).
+        dropout: after fc6 and fc7.
+    """
+
+    def __init__(self, num_classes: int, widths=(64, 128, 256, 512, 512), fc: int = 4096,
+                 input_size=(16, 112, 112), pool_t=(1, 2, 2, 2, 2), dropout: float = 0.5):
+        super().__init__()
+        chans = [3, widths[0], widths[1], widths[2], widths[2], widths[3], widths[3], widths[4], widths[4]]
+        for name, cin, cout in zip(CONV_NAMES, chans[:-1], chans[1:]):
+            setattr(self, name, nn.Conv3d(cin, cout, 3, padding=1))
+        self.pools = nn.ModuleList(
+            nn.MaxPool3d((t, 2, 2), (t, 2, 2), padding=(0, 1, 1) if i == 4 else 0) for i, t in enumerate(pool_t)
+        )
+        self.relu = nn.ReLU(inplace=True)
+        self.input_size = tuple(input_size)
+        with torch.device("meta"):
+            flat = self._conv_features(torch.empty(1, 3, *self.input_size)).flatten(1).shape[1]
+        self.fc6 = nn.Linear(flat, fc)
+        self.fc7 = nn.Linear(fc, fc)
+        self.dropout = nn.Dropout(dropout)
+        self.num_features = fc
+        self.head = linear_head(fc, num_classes, dropout=0.0)  # fc8; dropout already follows fc7
+
+    def _conv_features(self, x: torch.Tensor) -> torch.Tensor:
+        # pools follow conv1, conv2, conv3b, conv4b, conv5b
+        pool_after = {"conv1": 0, "conv2": 1, "conv3b": 2, "conv4b": 3, "conv5b": 4}
+        for name in CONV_NAMES:
+            x = self.relu(getattr(self, name)(x))
+            if name in pool_after:
+                x = self.pools[pool_after[name]](x)
+        return x
+
+    def features(self, clip: torch.Tensor) -> torch.Tensor:
+        """(B, 3, T, H, W) -> (B, fc): the fc7 activations."""
+        if tuple(clip.shape[2:]) != self.input_size:
+            raise ValueError(f"C3D was built for clips of {self.input_size} (T, H, W), got {tuple(clip.shape[2:])}")
+        x = self._conv_features(clip).flatten(1)  # (B, C, t, h, w) -> (B, C*t*h*w)
+        x = self.dropout(self.relu(self.fc6(x)))
+        return self.dropout(self.relu(self.fc7(x)))
+
+    def forward(self, clip: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(clip))
+
+
+def c3d_pickle_key_map(key: str) -> str:
+    """``c3d.pickle`` names -> ours: ``fc8.*`` is the classifier (``head.1.*``)."""
+    return key.replace("fc8.", "head.1.") if key.startswith("fc8.") else key

@@ -1,0 +1,47 @@
+"""Late Fusion (Karpathy et al., "Large-scale Video Classification with CNNs", CVPR 2014, the late-fusion
+variant as used in the reference report): a 2D ResNet on each of N frames sampled uniformly, per-frame features
+fused after the backbone (average or concatenation), then a linear classifier. No temporal modelling: the
+average is invariant to frame order, which the temporal-order probe makes visible.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .frames2d import FrameFeatures
+from .heads import linear_head
+from .resnet import ResNetSpec
+
+
+class LateFusion(nn.Module):
+    """Args:
+        spec: 2D ResNet backbone.
+        num_classes: classes.
+        num_frames: frames per clip (needed for concatenation).
+        fusion: "avg" (order-free) or "concat" (keeps the frame slots).
+        freeze_backbone: train the head only.
+        dropout: before the classifier.
+    """
+
+    def __init__(self, spec: ResNetSpec, num_classes: int, num_frames: int = 5, fusion: str = "avg",
+                 freeze_backbone: bool = False, dropout: float = 0.5):
+        super().__init__()
+        if fusion not in ("avg", "concat"):
+            raise ValueError(f"fusion must be 'avg' or 'concat', got {fusion!r}")
+        self.encoder = FrameFeatures(spec, freeze_backbone)
+        self.fusion, self.num_frames = fusion, num_frames
+        self.num_features = self.encoder.out_channels * (num_frames if fusion == "concat" else 1)
+        self.head = linear_head(self.num_features, num_classes, dropout)
+
+    def features(self, clip: torch.Tensor) -> torch.Tensor:
+        """(B, C, T, H, W) -> (B, F)."""
+        per_frame = self.encoder(clip)  # (B, T, F)
+        if self.fusion == "avg":
+            return per_frame.mean(1)  # (B, T, F) -> (B, F)
+        if per_frame.shape[1] != self.num_frames:
+            raise ValueError(f"concatenation fusion expects {self.num_frames} frames, got {per_frame.shape[1]}")
+        return per_frame.flatten(1)  # (B, T, F) -> (B, T*F)
+
+    def forward(self, clip: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(clip))

@@ -1,0 +1,84 @@
+"""Non-local networks (Wang, Girshick, Gupta and He, "Non-local Neural Networks", CVPR 2018).
+
+An embedded-Gaussian non-local block computes, for every position i of a (T, H, W) feature map,
+``y_i = sum_j softmax_j(theta(x_i) . phi(x_j)) g(x_j)`` and adds ``BN(W y)`` back to ``x``. phi and g are
+max-pooled 1x2x2 (the paper's subsampling). The last BN's scale starts at zero, so an untrained block is the
+identity and inserting blocks into a pretrained I3D leaves its output unchanged. Five blocks (two in res3,
+three in res4) on the I3D ResNet-50 give 35.4M parameters with a 400-way head (MMAction2's figure).
+"""
+
+from __future__ import annotations
+
+import re
+
+import torch
+from torch import nn
+
+from .i3d import I3D
+from .resnet import ResNetSpec
+
+# blocks followed by a non-local block: 1 and 3 of res3 (layer2), 1, 3 and 5 of res4 (layer3)
+NL5_POSITIONS = {2: (1, 3), 3: (1, 3, 5)}
+
+
+class NonLocalBlock(nn.Module):
+    """Embedded-Gaussian non-local block on ``(B, C, T, H, W)``.
+
+    Args:
+        channels: C.
+        inter_channels: width of theta, phi, g (C/2 in the paper).
+        sub_sample: max-pool phi and g by 1x2x2.
+    """
+
+    def __init__(self, channels: int, inter_channels: int | None = None, sub_sample: bool = True):
+        super().__init__()
+        inter = inter_channels or max(channels // 2, 1)
+        self.theta = nn.Conv3d(channels, inter, 1)
+        self.phi = nn.Conv3d(channels, inter, 1)
+        self.g = nn.Conv3d(channels, inter, 1)
+        self.pool = nn.MaxPool3d((1, 2, 2)) if sub_sample else nn.Identity()
+        self.out = nn.Conv3d(inter, channels, 1)
+        self.bn = nn.BatchNorm3d(channels)
+        self.bn.zero_init = True  # ResNet._init_weights leaves it at zero
+        nn.init.zeros_(self.bn.weight)
+        nn.init.zeros_(self.bn.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, t, h, w = x.shape
+        theta = self.theta(x).flatten(2).transpose(1, 2)  # (B, C', T, H, W) -> (B, THW, C')
+        phi = self.pool(self.phi(x)).flatten(2)  # (B, C', T, h, w) -> (B, C', Thw)
+        g = self.pool(self.g(x)).flatten(2).transpose(1, 2)  # -> (B, Thw, C')
+        attn = torch.softmax(theta @ phi, dim=-1)  # (B, THW, Thw)
+        y = (attn @ g).transpose(1, 2).reshape(b, -1, t, h, w)  # (B, THW, C') -> (B, C', T, H, W)
+        return x + self.bn(self.out(y))
+
+
+def nonlocal_blocks(spec: ResNetSpec, positions: dict[int, tuple[int, ...]]) -> dict[str, nn.Module]:
+    """Non-local blocks keyed ``layer{stage}_{block}`` for the ResNet ``spec``."""
+    expansion = 4 if spec.block == "bottleneck" else 1
+    blocks = {}
+    for stage, idxs in positions.items():
+        channels = spec.width * 2 ** (stage - 1) * expansion
+        for i in idxs:
+            if i >= spec.layers[stage - 1]:
+                raise ValueError(f"stage {stage} has {spec.layers[stage - 1]} blocks; no block {i}")
+            blocks[f"layer{stage}_{i}"] = NonLocalBlock(channels)
+    return blocks
+
+
+class NonLocalI3D(I3D):
+    """I3D with non-local blocks after the given residual blocks (``NL5_POSITIONS`` by default)."""
+
+    def __init__(self, spec: ResNetSpec, num_classes: int, positions=None, dropout: float = 0.5):
+        super().__init__(spec, num_classes, dropout, after_block=nonlocal_blocks(spec, positions or NL5_POSITIONS))
+
+
+def kinetics_key_map(key: str) -> str:
+    """Names of the public PyTorch conversion of the Caffe2 release (``layer2.1.nl.theta.weight``,
+    ``fc.weight``) -> ours (``backbone.after_block.layer2_1.theta.weight``, ``head.1.weight``)."""
+    m = re.match(r"layer(\d)\.(\d+)\.nl\.(.*)", key)
+    if m:
+        return f"backbone.after_block.layer{m.group(1)}_{m.group(2)}.{m.group(3)}"
+    if key.startswith("fc."):
+        return "head.1." + key[3:]
+    return "backbone." + key
