@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class ResNetSpec:
         stem_t: temporal kernel of the 3D stem.
         stem_stride_t, pool1_stride_t: temporal strides of the stem and its max pooling.
         pool2_t: temporal max pooling (kernel 3, stride 2) after stage 1.
+        temporal_padding: "zeros" (the papers) or "replicate": repeating the edge frames makes an inflated
+            network's response to a still clip equal the 2D response at every time step, edges included.
     """
 
     block: str = "bottleneck"
@@ -40,6 +43,7 @@ class ResNetSpec:
     stem_stride_t: int = 2
     pool1_stride_t: int = 2
     pool2_t: bool = True
+    temporal_padding: str = "zeros"
 
     @property
     def out_channels(self) -> int:
@@ -51,10 +55,26 @@ RESNET_LAYERS = {18: ("basic", (2, 2, 2, 2)), 34: ("basic", (3, 4, 6, 3)), 50: (
                  101: ("bottleneck", (3, 4, 23, 3)), 152: ("bottleneck", (3, 8, 36, 3))}
 
 
-def _conv(dim: int, cin: int, cout: int, k: Sequence[int], stride: Sequence[int], pad: Sequence[int]) -> nn.Module:
+class TimeReplicateConv3d(nn.Conv3d):
+    """A Conv3d that pads time by repeating the edge frames (space keeps zero padding)."""
+
+    def __init__(self, cin, cout, k, stride, pad):
+        super().__init__(cin, cout, k, stride, (0, pad[1], pad[2]), bias=False)
+        self.pad_t = pad[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.pad_t:
+            x = F.pad(x, (0, 0, 0, 0, self.pad_t, self.pad_t), mode="replicate")
+        return super().forward(x)
+
+
+def _conv(dim: int, cin: int, cout: int, k: Sequence[int], stride: Sequence[int], pad: Sequence[int],
+          temporal_padding: str = "zeros") -> nn.Module:
     """A bias-free convolution; ``k``, ``stride``, ``pad`` are (t, h, w) and lose t in 2D."""
     if dim == 2:
         return nn.Conv2d(cin, cout, tuple(k[1:]), tuple(stride[1:]), tuple(pad[1:]), bias=False)
+    if temporal_padding == "replicate":
+        return TimeReplicateConv3d(cin, cout, tuple(k), tuple(stride), tuple(pad))
     return nn.Conv3d(cin, cout, tuple(k), tuple(stride), tuple(pad), bias=False)
 
 
@@ -65,9 +85,10 @@ def _bn(dim: int, c: int) -> nn.Module:
 class BasicBlock(nn.Module):
     expansion = 1
 
-    def __init__(self, dim: int, cin: int, planes: int, stride: int, kt: int, downsample: nn.Module | None):
+    def __init__(self, dim: int, cin: int, planes: int, stride: int, kt: int, downsample: nn.Module | None,
+                 tpad: str = "zeros"):
         super().__init__()
-        self.conv1 = _conv(dim, cin, planes, (kt, 3, 3), (1, stride, stride), (kt // 2, 1, 1))
+        self.conv1 = _conv(dim, cin, planes, (kt, 3, 3), (1, stride, stride), (kt // 2, 1, 1), tpad)
         self.bn1 = _bn(dim, planes)
         self.conv2 = _conv(dim, planes, planes, (1, 3, 3), (1, 1, 1), (0, 1, 1))
         self.bn2 = _bn(dim, planes)
@@ -84,9 +105,10 @@ class BasicBlock(nn.Module):
 class Bottleneck(nn.Module):
     expansion = 4
 
-    def __init__(self, dim: int, cin: int, planes: int, stride: int, kt: int, downsample: nn.Module | None):
+    def __init__(self, dim: int, cin: int, planes: int, stride: int, kt: int, downsample: nn.Module | None,
+                 tpad: str = "zeros"):
         super().__init__()
-        self.conv1 = _conv(dim, cin, planes, (kt, 1, 1), (1, 1, 1), (kt // 2, 0, 0))
+        self.conv1 = _conv(dim, cin, planes, (kt, 1, 1), (1, 1, 1), (kt // 2, 0, 0), tpad)
         self.bn1 = _bn(dim, planes)
         self.conv2 = _conv(dim, planes, planes, (1, 3, 3), (1, stride, stride), (0, 1, 1))
         self.bn2 = _bn(dim, planes)
@@ -126,7 +148,7 @@ class ResNet(nn.Module):
             raise ValueError(f"temporal kernels {temporal} do not match layers {spec.layers}")
         st = spec.stem_t if dim == 3 else 1
         self.conv1 = _conv(dim, 3, spec.width, (st, 7, 7), (spec.stem_stride_t if dim == 3 else 1, 2, 2),
-                           (st // 2, 3, 3))
+                           (st // 2, 3, 3), spec.temporal_padding)
         self.bn1 = _bn(dim, spec.width)
         self.relu = nn.ReLU(inplace=True)
         if dim == 2:
@@ -145,7 +167,7 @@ class ResNet(nn.Module):
                         _conv(dim, cin, planes * block.expansion, (1, 1, 1), (1, stride, stride), (0, 0, 0)),
                         _bn(dim, planes * block.expansion),
                     )
-                blocks.append(block(dim, cin, planes, stride if i == 0 else 1, kts[i], down))
+                blocks.append(block(dim, cin, planes, stride if i == 0 else 1, kts[i], down, spec.temporal_padding))
                 cin = planes * block.expansion
             setattr(self, f"layer{stage}", nn.Sequential(*blocks))
         self.after_block = nn.ModuleDict(after_block or {})
