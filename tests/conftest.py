@@ -53,3 +53,10 @@ def small_video(tmp_path) -> Path:
     from harutils.data.video import write_video
 
     return write_video(tmp_path / "v_Test_g01_c01.avi", moving_square_frames(), fps=25)
+
+
+# Property tests draw the same examples on every machine and run ("seed every test").
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("repeatable", derandomize=True, deadline=None)
+settings.load_profile("repeatable")

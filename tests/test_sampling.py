@@ -79,6 +79,6 @@ def test_multiclip_spans_the_video():
 def test_short_video_policies():
     assert Clip(6, short="loop")(4).tolist() == [[0, 1, 2, 3, 0, 1]]
     assert Clip(6, short="repeat_last")(4).tolist() == [[0, 1, 2, 3, 3, 3]]
-    assert UniformFrames(5)(3).tolist() == [[0, 0, 1, 2, 2]]  # segment centres 0.3, 0.9, 1.5, 2.1, 2.7
+    assert UniformFrames(5)(3).tolist() == [[0, 0, 1, 1, 2]]  # integer segment edges 0, 0, 1, 1, 2, 3
     with pytest.raises(ValueError, match="at least one frame"):
         Clip()(0)

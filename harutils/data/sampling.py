@@ -11,7 +11,7 @@ Training mode draws positions at random from the given generator; evaluation mod
 Policy for videos shorter than a clip needs (``short``):
 ``"loop"`` (default, as the C3D and I3D reference loaders do) runs the clip on from frame 0 when it reaches
 the end, as many times as needed; ``"repeat_last"`` holds the last frame instead, so indices stay ordered.
-Uniform sampling of fewer frames than segments repeats frames in order (nearest frame per segment).
+Uniform sampling of a video with fewer frames than segments repeats frames in order.
 """
 
 from __future__ import annotations
@@ -69,14 +69,15 @@ class UniformFrames:
 
     def __call__(self, num_frames: int, training: bool = False, rng: np.random.Generator | None = None):
         _check_num_frames(num_frames)
-        edges = np.linspace(0, num_frames, self.n + 1)
-        starts, widths = edges[:-1], np.diff(edges)
+        edges = np.floor(np.linspace(0, num_frames, self.n + 1)).astype(np.int64)
+        lo = edges[:-1]
+        hi = np.maximum(edges[1:], lo + 1)  # a segment shorter than one frame keeps its first frame
         if training:
             rng = rng or np.random.default_rng()
-            pos = starts + rng.random(self.n) * widths
+            idx = lo + np.floor(rng.random(self.n) * (hi - lo)).astype(np.int64)
         else:
-            pos = starts + widths / 2
-        idx = np.minimum(np.floor(pos).astype(np.int64), num_frames - 1)
+            idx = (lo + hi) // 2
+        idx = np.minimum(idx, num_frames - 1)
         return idx[None]  # (1, n)
 
 
