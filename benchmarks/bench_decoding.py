@@ -48,7 +48,7 @@ def opencv_read(path: Path, indices: np.ndarray) -> np.ndarray:
 def clips_per_second(paths, counts, sampler, reader, repeats) -> float:
     start = time.perf_counter()
     for _ in range(repeats):
-        for path, n in zip(paths, counts):
+        for path, n in zip(paths, counts, strict=False):
             reader(path, sampler(n, training=False).ravel())
     return repeats * len(paths) / (time.perf_counter() - start)
 
@@ -57,7 +57,7 @@ def epoch_seconds(paths, counts, cache: FrameCache | None, size: int, seed: int 
     rng = np.random.default_rng(seed)
     sampler = Clip(16)
     start = time.perf_counter()
-    for path, n in zip(paths, counts):
+    for path, n in zip(paths, counts, strict=False):
         if cache is None:
             read_frames(path, sampler(n, True, rng).ravel(), size=size)
         else:

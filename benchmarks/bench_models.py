@@ -9,8 +9,8 @@ autocast with channels_last_3d for the 3D models. Writes ``benchmarks/results/mo
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import json
+import multiprocessing
 import platform
 import resource
 import sys
@@ -61,7 +61,7 @@ def measure(name: str, size: str, device: str, batch: int, steps: int, bf16: boo
             "precision": "bf16+channels_last" if bf16 else "fp32",
             "params": sum(p.numel() for p in model.parameters()), "seconds_per_step": round(seconds, 4),
             "clips_per_second": round(batch / seconds, 1), "peak_memory_mb": round(peak / 2**20, 1),
-            "peak_memory_kind": "CUDA allocated" if device == "cuda" else "max RSS of a process running only this model"}
+            "peak_memory_kind": "CUDA allocated" if device == "cuda" else "max RSS of a process running this model"}
 
 
 def main(argv=None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import moving_square_frames
+
 from harutils.data.video import write_video
 
 UCF_CLASSES = ["ApplyEyeMakeup", "HandstandPushups", "YoYo"]

@@ -7,9 +7,9 @@ import os
 import numpy as np
 import pytest
 import torch
-
 from conftest import moving_square_frames
 from fake_trees import make_ucf101
+
 from harutils.data.cache import FrameCache
 from harutils.data.sampling import Clip, MultiClip, UniformFrames
 from harutils.data.ucf101 import UCF101

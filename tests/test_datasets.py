@@ -6,9 +6,9 @@ import warnings
 
 import pytest
 import torch
-
 from conftest import HMDB51_FIXTURE, UCF101_FIXTURE, needs_shared
 from fake_trees import HMDB_CLASSES, UCF_CLASSES, make_hmdb51, make_ucf101
+
 from harutils.data.base import DatasetLayoutError, MissingVideosWarning
 from harutils.data.hmdb51 import HMDB51
 from harutils.data.sampling import Clip, MultiClip, UniformFrames

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from conftest import HMDB51_FIXTURE, UCF101_FIXTURE, needs_shared
 from fake_trees import make_ucf101
+
 from harutils.data import check, manifest
 from harutils.data.ucf101 import UCF101
 

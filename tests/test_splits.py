@@ -6,8 +6,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
-
 from conftest import HMDB51_FIXTURE, UCF101_FIXTURE, needs_shared
+
 from harutils.data import splits as S
 
 pytestmark = needs_shared

@@ -7,8 +7,8 @@ import os
 import numpy as np
 import pytest
 import torch
-
 from conftest import REAL_CLIPS, needs_shared
+
 from harutils.data import video as V
 from harutils.data.video import VideoError, probe, read_frames, write_video
 

@@ -68,6 +68,7 @@ class VideoClassificationDataset(Dataset):
         classes: list[str],
         index: list[IndexRow],
         subset: str,
+        *,
         sampler: FrameSampler | None = None,
         transform: Callable | None = None,
         training: bool | None = None,

@@ -77,7 +77,8 @@ class FrameCache:
         self.frame_size = tuple(frame_size) if isinstance(frame_size, list | tuple) else frame_size
         self.sampler = sampler
         self.backend = backend
-        self.spec = f"v{FORMAT_VERSION}|size={self.frame_size}|frames={'all' if sampler is None else sampler_key(sampler)}"
+        frames = "all" if sampler is None else sampler_key(sampler)
+        self.spec = f"v{FORMAT_VERSION}|size={self.frame_size}|frames={frames}"
 
     def key(self, video: str | Path) -> str:
         """Hash of the file identity and the cache settings."""

@@ -8,12 +8,10 @@ Expected layout (the extracted official archives)::
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from . import splits as S
 from .base import DatasetLayoutError, VideoClassificationDataset, build_index
-from .sampling import FrameSampler
 
 WHERE = (
     "Download hmdb51_org.rar and test_train_splits.rar from "
@@ -48,20 +46,15 @@ class HMDB51(VideoClassificationDataset):
         root: str | Path,
         split: int = 1,
         subset: str = "train",
-        sampler: FrameSampler | None = None,
-        transform: Callable | None = None,
-        training: bool | None = None,
-        frame_size: int | tuple[int, int] | None = None,
-        cache=None,
         val_fraction: float = 0.2,
         seed: int = 0,
         leaky_val: bool = False,
         split_dir: str | Path | None = None,
-        backend: str | None = None,
+        **loading,
     ):
         self.root = Path(root)
         split_dir = check_root(self.root, split_dir)
         classes, entries = S.read_hmdb51_split(split_dir, split)
         self.split = split
         index = build_index(entries, self.root, val_fraction, seed, leaky_val)
-        super().__init__(classes, index, subset, sampler, transform, training, frame_size, cache, backend)
+        super().__init__(classes, index, subset, **loading)

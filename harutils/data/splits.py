@@ -202,7 +202,7 @@ def group_val_split(labels: np.ndarray, groups: list[str], val_fraction: float =
     in_val: dict[str, bool] = {}
     for cls in rng.permutation(np.unique(labels)):
         names, counts = np.unique(groups[labels == cls], return_counts=True)
-        size = dict(zip(names.tolist(), counts.tolist()))
+        size = dict(zip(names.tolist(), counts.tolist(), strict=False))
         target = val_fraction * counts.sum()
         current = sum(n for g, n in size.items() if in_val.get(g))
         free = [g for g in rng.permutation(names).tolist() if g not in in_val]

@@ -9,12 +9,10 @@ Expected layout (the extracted official archives)::
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from . import splits as S
 from .base import DatasetLayoutError, VideoClassificationDataset, build_index
-from .sampling import FrameSampler
 
 VIDEO_DIR = "UCF-101"
 WHERE = (
@@ -44,16 +42,14 @@ class UCF101(VideoClassificationDataset):
         root: folder holding ``UCF-101/`` and ``ucfTrainTestlist/``.
         split: official split 1, 2 or 3.
         subset: "train" and "val" (group-aware 80/20 of the official train list), "trainval" (all of it) or "test".
-        sampler: frame sampler (default: one 16-frame clip).
-        transform: applied to the uint8 frames.
-        training: random sampling; default True for "train"/"trainval".
-        frame_size: resize on decode (int: shorter side; (h, w)).
-        cache: a :class:`~harutils.data.cache.FrameCache` to read frames from.
         val_fraction: share of the train list held out for validation.
         seed: seed of the validation split.
         leaky_val: use the random (leaky) validation split, only to measure its cost.
         split_dir: split files elsewhere than ``root/ucfTrainTestlist``.
-        backend: video decoder ("decord", "pyav" or None).
+        **loading: how samples are read: ``sampler`` (default one 16-frame clip), ``transform`` (applied to
+            the uint8 frames), ``training`` (random sampling; default True for "train"/"trainval"),
+            ``frame_size`` (resize on decode), ``cache`` (a FrameCache), ``backend`` (video decoder);
+            see :class:`~harutils.data.base.VideoClassificationDataset`.
     """
 
     name = "UCF101"
@@ -63,20 +59,15 @@ class UCF101(VideoClassificationDataset):
         root: str | Path,
         split: int = 1,
         subset: str = "train",
-        sampler: FrameSampler | None = None,
-        transform: Callable | None = None,
-        training: bool | None = None,
-        frame_size: int | tuple[int, int] | None = None,
-        cache=None,
         val_fraction: float = 0.2,
         seed: int = 0,
         leaky_val: bool = False,
         split_dir: str | Path | None = None,
-        backend: str | None = None,
+        **loading,
     ):
         self.root = Path(root)
         video_root, split_dir = check_root(self.root, split_dir)
         classes, entries = S.read_ucf101_split(split_dir, split)
         self.split = split
         index = build_index(entries, video_root, val_fraction, seed, leaky_val)
-        super().__init__(classes, index, subset, sampler, transform, training, frame_size, cache, backend)
+        super().__init__(classes, index, subset, **loading)

@@ -32,7 +32,7 @@ class C3D(nn.Module):
                  input_size=(16, 112, 112), pool_t=(1, 2, 2, 2, 2), dropout: float = 0.5):
         super().__init__()
         chans = [3, widths[0], widths[1], widths[2], widths[2], widths[3], widths[3], widths[4], widths[4]]
-        for name, cin, cout in zip(CONV_NAMES, chans[:-1], chans[1:]):
+        for name, cin, cout in zip(CONV_NAMES, chans[:-1], chans[1:], strict=False):
             setattr(self, name, nn.Conv3d(cin, cout, 3, padding=1))
         self.pools = nn.ModuleList(
             nn.MaxPool3d((t, 2, 2), (t, 2, 2), padding=(0, 1, 1) if i == 4 else 0) for i, t in enumerate(pool_t)

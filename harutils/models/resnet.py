@@ -157,7 +157,7 @@ class ResNet(nn.Module):
             self.maxpool = nn.MaxPool3d((1, 3, 3), (spec.pool1_stride_t, 2, 2), (0, 1, 1))
         self.pool2 = nn.MaxPool3d((3, 1, 1), (2, 1, 1), (1, 0, 0)) if dim == 3 and spec.pool2_t else nn.Identity()
         cin = spec.width
-        for stage, (n, kts) in enumerate(zip(spec.layers, temporal), start=1):
+        for stage, (n, kts) in enumerate(zip(spec.layers, temporal, strict=False), start=1):
             planes, stride = spec.width * 2 ** (stage - 1), 1 if stage == 1 else 2
             blocks = []
             for i in range(n):
