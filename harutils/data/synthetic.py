@@ -1,0 +1,328 @@
+"""The embedded default dataset: animated human figures, written in the exact UCF101 and HMDB51 layouts.
+
+Real UCF101/HMDB51 and pretrained weights cannot be downloaded everywhere, so the series runs out of the box on
+this dataset, whose ground truth we control. Figures (:mod:`.figures`) perform actions; some pairs differ only in
+temporal order (sit down / stand up, raise / lower arms) or direction (walk left / right), so the dataset shows
+which models use time. Appearance (colours, proportions, thickness, scale, position, textured background,
+lighting, camera jitter, noise) is drawn independently of the class and shared within a group, as UCF101's groups
+share an actor and a scene; motion speed, phase and clip length vary per clip.
+
+Layouts, read unchanged by :class:`~harutils.data.ucf101.UCF101` and :class:`~harutils.data.hmdb51.HMDB51`:
+
+- ``ucf101``: ``UCF-101/<Class>/v_<Class>_gNN_cNN.avi`` (XviD, 320x240, 25 fps) and ``ucfTrainTestlist/``
+  (classInd, trainlist0N with labels, testlist0N; CRLF). Split N tests a different block of groups.
+- ``hmdb51``: ``<class>/<source>_<class>_<tags>_<n>.avi`` (XviD, height 240, widths 320/352/424, 30 fps) and
+  ``testTrainMulti_7030_splits/<class>_test_split<N>.txt`` (flag 1 train, 2 test).
+
+Command line::
+
+    python -m harutils.data.synthetic --layout ucf101 --out data/synthetic/ucf101 [--seed 0] [--groups 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from . import figures as F
+from .parallel import map_with_progress
+from .video import write_video
+
+UCF_CLASSES = ["Wave", "Clap", "JumpingJack", "Squat", "Punch", "Kick", "Bend", "Jump", "WalkLeft", "WalkRight",
+               "SitDown", "StandUp", "RaiseArms", "LowerArms"]
+HMDB_CLASSES = ["wave", "clap", "punch", "kick", "jump", "walk_left", "walk_right", "sit_down", "stand_up", "march",
+                "box", "swing_arms"]
+LAYOUTS = {"ucf101": {"fps": 25, "widths": (320,), "classes": UCF_CLASSES},
+           "hmdb51": {"fps": 30, "widths": (320, 352, 424), "classes": HMDB_CLASSES}}
+HEIGHT = 240
+FORMAT_VERSION = 1
+
+
+def action_of(class_name: str) -> str:
+    """``WalkLeft`` / ``walk_left`` -> ``walk_left``."""
+    snake = "".join("_" + c.lower() if c.isupper() else c for c in class_name).lstrip("_")
+    if snake not in F.ACTIONS:
+        raise KeyError(f"class {class_name!r} has no action ({snake!r}); known: {sorted(F.ACTIONS)}")
+    return snake
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What a group shares: the actor, the place, the light and the camera."""
+
+    body: F.Body
+    width: int
+    scale: float  # figure height in pixels
+    x: float  # figure centre, pixels
+    ground: float  # feet line, pixels from the top
+    light: float
+    noise: float
+    jitter: float
+    texture_seed: int
+
+
+def random_scene(rng: np.random.Generator, width: int) -> Scene:
+    scale = rng.uniform(0.45, 0.7) * HEIGHT
+    return Scene(body=F.random_body(rng), width=width, scale=scale, x=rng.uniform(0.35, 0.65) * width,
+                 ground=rng.uniform(0.8, 0.95) * HEIGHT, light=rng.uniform(0.75, 1.15), noise=rng.uniform(2, 8),
+                 jitter=rng.uniform(0, 3), texture_seed=int(rng.integers(2**31)))
+
+
+def background(scene: Scene) -> np.ndarray:
+    """A textured (H, W, 3) float background: smooth colour blobs, stripes and a floor."""
+    rng = np.random.default_rng(scene.texture_seed)
+    h, w = HEIGHT, scene.width
+    low = rng.uniform(40, 220, size=(4, 5, 3)).astype(np.float32)
+    img = cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    angle, freq = rng.uniform(0, math.pi), rng.uniform(0.03, 0.15)
+    stripes = np.sin((xx * math.cos(angle) + yy * math.sin(angle)) * freq)[..., None]
+    img += stripes * rng.uniform(5, 25) * rng.uniform(0.5, 1, size=3)
+    floor = yy[..., None] > scene.ground - 2
+    img = np.where(floor, img * 0.6 + rng.uniform(20, 120, size=3), img)
+    fine = cv2.resize(rng.normal(0, 1, size=(h // 4, w // 4, 3)).astype(np.float32), (w, h))
+    return np.clip(img + fine * 8, 0, 255)
+
+
+def draw_figure(img: np.ndarray, pose: F.Pose, scene: Scene, shift=(0.0, 0.0)) -> None:
+    """Draw the figure in place on a uint8 (H, W, 3) image with antialiased lines and filled shapes."""
+    body, s = scene.body, scene.scale
+    pts = F.joints(pose, body)
+    sub = 4  # cv2 sub-pixel precision: coordinates in 1/16 pixel
+
+    def px(p):
+        x = scene.x + shift[0] + p[0] * s
+        y = scene.ground + shift[1] - p[1] * s
+        return (int(round(x * (1 << sub))), int(round(y * (1 << sub))))
+
+    thick = max(2, int(round(body.thickness * s)))
+    aa = cv2.LINE_AA
+    for side in ("l", "r"):  # legs behind the torso
+        cv2.polylines(img, [np.array([px(pts[f"{side}_leg_root"]), px(pts[f"{side}_leg_mid"]),
+                                      px(pts[f"{side}_leg_end"])])], False, body.trousers, thick, aa, sub)
+    cv2.line(img, px(pts["hip"]), px(pts["neck"]), body.shirt, int(thick * 2.2), aa, sub)
+    for side in ("l", "r"):
+        shoulder = px(pts[f"{side}_arm_root"])
+        cv2.line(img, px(pts["neck"]), shoulder, body.shirt, thick, aa, sub)
+        cv2.polylines(img, [np.array([shoulder, px(pts[f"{side}_arm_mid"])])], False, body.shirt, thick, aa, sub)
+        cv2.line(img, px(pts[f"{side}_arm_mid"]), px(pts[f"{side}_arm_end"]), body.skin, max(2, thick - 1), aa, sub)
+    cv2.circle(img, px(pts["head"]), int(round(body.head * s * (1 << sub))), body.skin, -1, aa, sub)
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """Everything that determines one clip's frames."""
+
+    action: str
+    scene: Scene
+    motion: F.Motion
+    frames: int
+    offset: tuple[float, float]
+    seed: int
+
+
+def render_clip(spec: ClipSpec) -> np.ndarray:
+    """(T, H, W, 3) uint8 frames of one clip."""
+    rng = np.random.default_rng(spec.seed)
+    bg = background(spec.scene)
+    scene = spec.scene
+    # camera jitter: a smooth random walk; light: a slow flicker; sensor noise: a few reused noise frames
+    walk = np.cumsum(rng.normal(0, scene.jitter * 0.3, size=(spec.frames, 2)), axis=0)
+    walk -= walk.mean(0)
+    flicker = scene.light * (1 + 0.03 * np.sin(np.linspace(0, rng.uniform(1, 4), spec.frames) + rng.uniform(0, 6)))
+    noise = rng.normal(0, scene.noise, size=(4, HEIGHT, scene.width, 3)).astype(np.float32)
+    out = np.empty((spec.frames, HEIGHT, scene.width, 3), np.uint8)
+    for t in range(spec.frames):
+        u = t / max(spec.frames - 1, 1)
+        frame = np.clip(bg * flicker[t], 0, 255).astype(np.uint8)
+        shift = (spec.offset[0] + walk[t, 0], spec.offset[1] + walk[t, 1])
+        draw_figure(frame, F.pose_at(spec.action, u, spec.motion), scene, shift)
+        out[t] = np.clip(frame + noise[t % 4], 0, 255).astype(np.uint8)
+    return out
+
+
+def clip_spec(layout: str, class_name: str, scene: Scene, seed: int, group: int, clip: int,
+              frames: tuple[int, int]) -> ClipSpec:
+    """The per-clip draws: motion speed, phase, span, length, small position change; seeded by identity."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, _stable(layout), _stable(class_name), group, clip]))
+    action = action_of(class_name)
+    motion = F.Motion(cycles=rng.uniform(1.2, 2.5), phase=rng.uniform(0, 2 * math.pi),
+                      start=rng.uniform(0, 0.15), end=rng.uniform(0.85, 1.0), walk_speed=rng.uniform(0.35, 0.6))
+    if action in F.ONE_WAY and rng.random() < 0.5:
+        motion = F.Motion(motion.cycles, motion.phase, 1 - motion.end, 1 - motion.start, motion.walk_speed)
+    return ClipSpec(action, scene, motion, int(rng.integers(frames[0], frames[1] + 1)),
+                    (rng.normal(0, 0.03) * scene.width, rng.normal(0, 0.01) * HEIGHT), int(rng.integers(2**31)))
+
+
+def _stable(text: str) -> int:
+    return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16)
+
+
+def group_scene(layout: str, seed: int, group: int) -> Scene:
+    """One scene per group and layout, independent of the class (the class never sees appearance)."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, _stable(layout), group, 7]))
+    width = int(rng.choice(LAYOUTS[layout]["widths"]))
+    return random_scene(rng, width)
+
+
+def test_groups(split: int, groups: int) -> set[int]:
+    """Groups held out for testing in ``split``: a rotating block of about 28%, as UCF101's 7 of 25."""
+    block = max(1, round(groups * 7 / 25))
+    return {((split - 1) * block + i) % groups + 1 for i in range(block)}
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    """The parameters of a generated dataset (written beside it as ``synthetic.json``)."""
+
+    layout: str
+    seed: int = 0
+    classes: tuple[str, ...] = ()
+    groups: int = 8
+    clips_per_group: int = 3
+    frames: tuple[int, int] = (32, 48)
+    version: int = FORMAT_VERSION
+
+
+def _file_name(layout: str, class_name: str, group: int, clip: int, scene: Scene) -> str:
+    if layout == "ucf101":
+        return f"{class_name}/v_{class_name}_g{group:02d}_c{clip:02d}.avi"
+    quality = "goo" if scene.noise < 4 else ("med" if scene.noise < 6.5 else "bad")
+    camera = "cm" if scene.jitter > 1.5 else "nm"
+    return f"{class_name}/Actor{group:02d}_scene_{class_name}_f_{camera}_np1_fr_{quality}_{clip - 1}.avi"
+
+
+def _job(args) -> str:
+    path, spec, fps = args
+    write_video(path, render_clip(spec), fps=fps)
+    return str(path)
+
+
+def generate(layout: str, out: str | Path, seed: int = 0, classes=None, groups: int = 8, clips_per_group: int = 3,
+             frames: tuple[int, int] = (32, 48), workers: int | None = None, progress: bool = True) -> Path:
+    """Write a synthetic dataset in the layout of UCF101 or HMDB51.
+
+    Args:
+        layout: "ucf101" or "hmdb51".
+        out: the dataset root (created; an existing generated dataset there is replaced).
+        seed: the same seed gives the same decoded frames.
+        classes: class names of the layout (default: all of them).
+        groups: groups (actors and scenes) per class; at least 4 so each split has train, val and test groups.
+        clips_per_group: clips per group and class.
+        frames: range of clip lengths.
+        workers: processes (default: all cores).
+        progress: a progress bar.
+
+    Returns:
+        The root, ready for ``UCF101(root)`` or ``HMDB51(root)``.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be 'ucf101' or 'hmdb51', got {layout!r}")
+    known = LAYOUTS[layout]["classes"]
+    classes = list(classes) if classes else list(known)
+    unknown = [c for c in classes if c not in known]
+    if unknown:
+        raise ValueError(f"unknown {layout} classes {unknown}; known: {known}")
+    if groups < 4:
+        raise ValueError(f"groups must be at least 4 (train, validation and test groups per split), got {groups}")
+    out = Path(out)
+    if out.exists():
+        if not (out / "synthetic.json").is_file():
+            raise FileExistsError(f"{out} exists and is not a generated synthetic dataset; choose another --out")
+        shutil.rmtree(out)
+    video_root = out / "UCF-101" if layout == "ucf101" else out
+    fps = LAYOUTS[layout]["fps"]
+    scenes = {g: group_scene(layout, seed, g) for g in range(1, groups + 1)}
+    jobs, names = [], {}
+    for cls in classes:
+        for g in range(1, groups + 1):
+            for c in range(1, clips_per_group + 1):
+                rel = _file_name(layout, cls, g, c, scenes[g])
+                names[(cls, g, c)] = rel
+                jobs.append((video_root / rel, clip_spec(layout, cls, scenes[g], seed, g, c, frames), fps))
+    for _ in map_with_progress(_job, jobs, workers, f"generating synthetic {layout}", progress):
+        pass
+    if layout == "ucf101":
+        _write_ucf_splits(out, classes, groups, clips_per_group, names)
+    else:
+        _write_hmdb_splits(out, classes, groups, clips_per_group, names)
+    config = SyntheticConfig(layout, seed, tuple(classes), groups, clips_per_group, tuple(frames))
+    (out / "synthetic.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    return out
+
+
+def _write_ucf_splits(out: Path, classes, groups, clips, names) -> None:
+    lists = out / "ucfTrainTestlist"
+    lists.mkdir(parents=True, exist_ok=True)
+    (lists / "classInd.txt").write_bytes("".join(f"{i} {c}\r\n" for i, c in enumerate(classes, 1)).encode())
+    for split in (1, 2, 3):
+        test = test_groups(split, groups)
+        train_lines, test_lines = [], []
+        for label, cls in enumerate(classes, 1):
+            for g in range(1, groups + 1):
+                for c in range(1, clips + 1):
+                    rel = names[(cls, g, c)]
+                    (test_lines.append(f"{rel}\r\n") if g in test else train_lines.append(f"{rel} {label}\r\n"))
+        (lists / f"trainlist0{split}.txt").write_bytes("".join(train_lines).encode())
+        (lists / f"testlist0{split}.txt").write_bytes("".join(test_lines).encode())
+
+
+def _write_hmdb_splits(out: Path, classes, groups, clips, names) -> None:
+    split_dir = out / "testTrainMulti_7030_splits"
+    split_dir.mkdir(parents=True, exist_ok=True)
+    for split in (1, 2, 3):
+        test = test_groups(split, groups)
+        for cls in classes:
+            lines = [f"{Path(names[(cls, g, c)]).name} {2 if g in test else 1} \n"
+                     for g in range(1, groups + 1) for c in range(1, clips + 1)]
+            (split_dir / f"{cls}_test_split{split}.txt").write_text("".join(lines))
+
+
+DEFAULTS = {"ucf101": {"groups": 8, "clips_per_group": 3, "frames": (32, 48)},
+            "hmdb51": {"groups": 8, "clips_per_group": 2, "frames": (32, 48)}}
+
+
+def ensure_default(layout: str, data_dir: str | Path = "data", seed: int = 0, progress: bool = True) -> Path:
+    """The default synthetic dataset of a layout under ``data_dir/synthetic/<layout>``, generated on first use.
+
+    A dataset generated with other parameters or by an older generator is regenerated.
+    """
+    root = Path(data_dir) / "synthetic" / layout
+    want = asdict(SyntheticConfig(layout, seed, tuple(LAYOUTS[layout]["classes"]), **DEFAULTS[layout]))
+    want["frames"] = tuple(want["frames"])
+    meta = root / "synthetic.json"
+    if meta.is_file():
+        have = json.loads(meta.read_text())
+        have["classes"], have["frames"] = tuple(have["classes"]), tuple(have["frames"])
+        if have == want:
+            return root
+    return generate(layout, root, seed=seed, progress=progress, **DEFAULTS[layout])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harutils.data.synthetic", description=__doc__.split("\n")[0])
+    parser.add_argument("--layout", choices=sorted(LAYOUTS), required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--classes", nargs="+", default=None)
+    parser.add_argument("--groups", type=int, default=8)
+    parser.add_argument("--clips-per-group", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args(argv)
+    root = generate(args.layout, args.out, args.seed, args.classes, args.groups, args.clips_per_group,
+                    workers=args.workers)
+    print(f"wrote a synthetic {args.layout} dataset to {root}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
