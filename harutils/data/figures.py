@@ -205,8 +205,9 @@ def random_body(rng: np.random.Generator) -> Body:
     def colour():
         return tuple(int(c) for c in rng.integers(20, 236, size=3))
 
+    thickness = 0.05 * k[5] * rng.uniform(0.9, 1.2)
     return Body(torso=0.30 * k[0], upper_arm=0.15 * k[1], forearm=0.14 * k[1], thigh=0.22 * k[2],
-                shin=0.22 * k[2], shoulder=0.09 * k[3], head=0.065 * k[4], thickness=0.05 * k[5] * rng.uniform(0.9, 1.2),
+                shin=0.22 * k[2], shoulder=0.09 * k[3], head=0.065 * k[4], thickness=thickness,
                 skin=colour(), shirt=colour(), trousers=colour())
 
 
