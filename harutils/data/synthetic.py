@@ -44,7 +44,7 @@ HMDB_CLASSES = ["wave", "clap", "punch", "kick", "jump", "walk_left", "walk_righ
 LAYOUTS = {"ucf101": {"fps": 25, "widths": (320,), "classes": UCF_CLASSES},
            "hmdb51": {"fps": 30, "widths": (320, 352, 424), "classes": HMDB_CLASSES}}
 HEIGHT = 240
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def action_of(class_name: str) -> str:
@@ -71,9 +71,9 @@ class Scene:
 
 
 def random_scene(rng: np.random.Generator, width: int) -> Scene:
-    scale = rng.uniform(0.45, 0.7) * HEIGHT
+    scale = rng.uniform(0.6, 0.85) * HEIGHT
     return Scene(body=F.random_body(rng), width=width, scale=scale, x=rng.uniform(0.35, 0.65) * width,
-                 ground=rng.uniform(0.8, 0.95) * HEIGHT, light=rng.uniform(0.75, 1.15), noise=rng.uniform(2, 8),
+                 ground=rng.uniform(0.88, 0.97) * HEIGHT, light=rng.uniform(0.75, 1.15), noise=rng.uniform(2, 8),
                  jitter=rng.uniform(0, 3), texture_seed=int(rng.integers(2**31)))
 
 
@@ -287,8 +287,8 @@ def _write_hmdb_splits(out: Path, classes, groups, clips, names) -> None:
             (split_dir / f"{cls}_test_split{split}.txt").write_text("".join(lines))
 
 
-DEFAULTS = {"ucf101": {"groups": 8, "clips_per_group": 3, "frames": (32, 48)},
-            "hmdb51": {"groups": 8, "clips_per_group": 2, "frames": (32, 48)}}
+DEFAULTS = {"ucf101": {"groups": 8, "clips_per_group": 4, "frames": (32, 48)},
+            "hmdb51": {"groups": 8, "clips_per_group": 3, "frames": (32, 48)}}
 
 
 def ensure_default(layout: str, data_dir: str | Path = "data", seed: int = 0, progress: bool = True) -> Path:

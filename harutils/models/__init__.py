@@ -88,11 +88,12 @@ C3D_HOW = ("Get the Sports-1M C3D weights converted to PyTorch (c3d.pickle, e.g.
 
 
 def build_c3d(num_classes: int, size: str = "full", pretrained=None, **overrides) -> C3D:
-    """C3D at 16x112x112 (full, 78.4M parameters with 101 classes); demo: 16-128 channels, fc 256, 8x64x64."""
+    """C3D at 16x112x112 (full, 78.4M parameters with 101 classes); demo: 16-128 channels, BatchNorm, fc 256,
+    8x64x64."""
     _check(size)
     if size == "demo":
-        overrides = {"widths": (16, 32, 64, 128, 128), "fc": 256, "input_size": DEMO_INPUT,
-                     "pool_t": (1, 2, 2, 2, 1), **overrides}
+        overrides = {"widths": (8, 16, 32, 64, 64), "fc": 128, "dropout": 0.2, "input_size": DEMO_INPUT,
+                     "pool_t": (1, 2, 2, 2, 1), "batch_norm": True, **overrides}
     model = C3D(num_classes, **overrides)
     pre = W.DEMO if size == "demo" else W.IMAGENET
     if pretrained is not None and pretrained is not False:

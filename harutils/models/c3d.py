@@ -18,6 +18,17 @@ from .heads import linear_head
 CONV_NAMES = ("conv1", "conv2", "conv3a", "conv3b", "conv4a", "conv4b", "conv5a", "conv5b")
 
 
+def _pooled_size(input_size, pool_t) -> int:
+    """Positions left after the five pools (3x3x3 convolutions with padding 1 keep the size)."""
+    size = list(input_size)
+    for i, t in enumerate(pool_t):
+        kernel, pad = (t, 2, 2), (0, 1, 1) if i == 4 else (0, 0, 0)
+        size = [(n + 2 * p - k) // k + 1 for n, k, p in zip(size, kernel, pad, strict=True)]
+    if min(size) < 1:
+        raise ValueError(f"clips of {tuple(input_size)} are too small for C3D's pools {pool_t}")
+    return size[0] * size[1] * size[2]
+
+
 class C3D(nn.Module):
     """Args:
         num_classes: classes.
@@ -26,21 +37,23 @@ class C3D(nn.Module):
         input_size: (T, H, W) of the clips; fixes the fc6 input size.
         pool_t: temporal kernel and stride of pool1..pool5 (1 for pool1 in the paper).
         dropout: after fc6 and fc7.
+        batch_norm: a BatchNorm3d after every convolution (``bn1`` ... ``bn5b``). The paper's C3D has none; small
+            C3Ds trained from scratch (the demo) do not learn without it.
     """
 
     def __init__(self, num_classes: int, widths=(64, 128, 256, 512, 512), fc: int = 4096,
-                 input_size=(16, 112, 112), pool_t=(1, 2, 2, 2, 2), dropout: float = 0.5):
+                 input_size=(16, 112, 112), pool_t=(1, 2, 2, 2, 2), dropout: float = 0.5, batch_norm: bool = False):
         super().__init__()
         chans = [3, widths[0], widths[1], widths[2], widths[2], widths[3], widths[3], widths[4], widths[4]]
-        for name, cin, cout in zip(CONV_NAMES, chans[:-1], chans[1:], strict=False):
+        for name, cin, cout in zip(CONV_NAMES, chans[:-1], chans[1:], strict=True):
             setattr(self, name, nn.Conv3d(cin, cout, 3, padding=1))
+            setattr(self, name.replace("conv", "bn"), nn.BatchNorm3d(cout) if batch_norm else nn.Identity())
         self.pools = nn.ModuleList(
             nn.MaxPool3d((t, 2, 2), (t, 2, 2), padding=(0, 1, 1) if i == 4 else 0) for i, t in enumerate(pool_t)
         )
         self.relu = nn.ReLU(inplace=True)
         self.input_size = tuple(input_size)
-        with torch.device("meta"):
-            flat = self._conv_features(torch.empty(1, 3, *self.input_size)).flatten(1).shape[1]
+        flat = widths[4] * _pooled_size(self.input_size, pool_t)
         self.fc6 = nn.Linear(flat, fc)
         self.fc7 = nn.Linear(fc, fc)
         self.dropout = nn.Dropout(dropout)
@@ -51,7 +64,7 @@ class C3D(nn.Module):
         # pools follow conv1, conv2, conv3b, conv4b, conv5b
         pool_after = {"conv1": 0, "conv2": 1, "conv3b": 2, "conv4b": 3, "conv5b": 4}
         for name in CONV_NAMES:
-            x = self.relu(getattr(self, name)(x))
+            x = self.relu(getattr(self, name.replace("conv", "bn"))(getattr(self, name)(x)))
             if name in pool_after:
                 x = self.pools[pool_after[name]](x)
         return x

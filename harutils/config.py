@@ -1,0 +1,122 @@
+"""One run configuration built from a notebook's parameters; the profile is applied here and nowhere else.
+
+``demo``: CPU, the synthetic dataset, demo-size models trained from scratch on 8x64x64 clips in minutes.
+``full``: GPU, the real datasets, paper-size models with pretrained weights and the reference's recipe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROFILES = ("demo", "full")
+DATASETS = ("ucf101", "hmdb51")
+
+# Per-model settings of each profile: epochs, learning rate, frames stride, views at test time.
+_DEMO = {
+    "late_fusion": {"epochs": 12, "lr": 2e-3},
+    "c3d": {"epochs": 12, "lr": 2e-3},
+    "lrcn": {"epochs": 14, "lr": 2e-3},
+    "i3d": {"epochs": 12, "lr": 2e-3},
+    "nonlocal": {"epochs": 12, "lr": 2e-3},
+}
+_FULL = {
+    "late_fusion": {"epochs": 20, "lr": 1e-4, "pretrained": "imagenet"},
+    "c3d": {"epochs": 30, "lr": 1e-4, "pretrained": None},
+    "lrcn": {"epochs": 20, "lr": 1e-4, "pretrained": "imagenet"},
+    "i3d": {"epochs": 30, "lr": 1e-4, "pretrained": "imagenet"},
+    "nonlocal": {"epochs": 30, "lr": 1e-4, "pretrained": "imagenet"},
+}
+
+
+@dataclass
+class RunConfig:
+    """Everything a training run depends on (saved with every checkpoint and result).
+
+    Attributes mirror the notebook parameters; ``None`` values are filled from the profile by :func:`make_config`.
+    """
+
+    model: str
+    dataset: str = "ucf101"
+    profile: str = "demo"
+    data_root: str = ""
+    split: int = 1
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    lr_gamma: float = 0.9  # ExponentialLR, stepped once per epoch (the reference's recipe)
+    weight_decay: float = 0.0
+    optimizer: str = "adam"
+    scheduler: str = "exponential"
+    size: str = "demo"
+    pretrained: str | None = None
+    frame_stride: int = 2
+    cache_size: int | None = None  # shorter side of cached frames
+    hflip: bool = False
+    randaugment: bool = False
+    subtract_mean_frame: bool = False
+    test_views: int = 5  # clips per video at test time (clip models); 1, 5 or 10
+    num_workers: int = 0
+    device: str = "auto"
+    amp: bool = True  # bf16 autocast on CUDA
+    channels_last: bool = True  # channels_last_3d for 3D models on CUDA
+    compile: bool = False
+    precise_bn_batches: int = 20  # recompute BatchNorm statistics on this many training batches after each epoch
+    seed: int = 0
+    wandb_mode: str = "offline"
+    out_dir: str = "artifacts"
+    data_dir: str = "data"
+    joint_with: str | None = None  # the second dataset of a joint run
+    joint_root: str = ""  # its data root (empty: its synthetic default)
+    joint_schedule: str = "alternate"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def run_name(self) -> str:
+        data = f"{self.dataset}+{self.joint_with}" if self.joint_with else self.dataset
+        return f"{self.model}_{data}_split{self.split}_{self.profile}"
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.out_dir) / self.run_name
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=str)
+
+
+def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **params) -> RunConfig:
+    """Build a :class:`RunConfig` from parameters, filling what is ``None`` from the profile.
+
+    Raises:
+        ValueError: an unknown profile, dataset or model.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    table = _DEMO if profile == "demo" else _FULL
+    if model not in table:
+        raise ValueError(f"model must be one of {sorted(table)}, got {model!r}")
+    known = {f.name for f in dataclasses.fields(RunConfig)}
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ValueError(f"unknown parameters {unknown}")
+    params = {k: v for k, v in params.items() if v is not None}
+    if profile == "demo":
+        base = {"size": "demo", "batch_size": 8, "cache_size": 64, "frame_stride": 2, "hflip": False,
+                "subtract_mean_frame": True, "test_views": 5, "num_workers": 0, "device": "cpu",
+                "pretrained": None}
+    else:
+        base = {"size": "full", "batch_size": 8, "cache_size": 128, "frame_stride": 1 if model == "c3d" else 2,
+                "hflip": True, "subtract_mean_frame": False, "test_views": 5, "num_workers": 8, "device": "auto"}
+    merged = {**base, **table[model], **params}
+    if merged.get("device") == "auto":
+        import torch
+
+        merged["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+    return RunConfig(model=model, dataset=dataset, profile=profile, **merged)

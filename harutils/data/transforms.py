@@ -1,0 +1,67 @@
+"""Clip transforms on uint8 frames with torchvision.transforms.v2: resize, crop, flip, RandAugment, normalise.
+
+Input: the dataset's frames, ``(T, H, W, 3)`` or ``(V, T, H, W, 3)`` uint8. Output: the model's clips,
+``(3, T, h, w)`` or ``(V, 3, T, h, w)`` float. Normalisation is the model's weights' own
+(:class:`~harutils.models.weights.Preprocessing`): channel order, scale, mean and std.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torchvision import tv_tensors
+from torchvision.transforms import v2
+
+
+@dataclass
+class ClipTransform:
+    """Frames -> normalised clips.
+
+    Args:
+        size: (h, w) of the model input.
+        training: random crop (and flip, RandAugment when asked) instead of a centre crop.
+        preprocessing: the model's input normalisation (``model.preprocessing``).
+        resize: shorter side before cropping (default: keep the frames' size, e.g. the cache's).
+        hflip: random horizontal flips in training. Off for data whose classes are mirror images
+            (the synthetic walk left / walk right).
+        randaugment: RandAugment on every frame of a clip alike, in training.
+        subtract_mean_frame: subtract the clip's mean frame from every frame, leaving what moves; the static
+            background no longer dominates small networks trained from scratch (the demo profile uses it).
+    """
+
+    size: tuple[int, int]
+    training: bool
+    preprocessing: object
+    resize: int | None = None
+    hflip: bool = False
+    randaugment: bool = False
+    subtract_mean_frame: bool = False
+
+    def __post_init__(self):
+        ops: list = []
+        if self.resize:
+            ops.append(v2.Resize(self.resize, antialias=True))
+        if self.training:
+            ops.append(v2.RandomCrop(self.size, pad_if_needed=True))
+            if self.hflip:
+                ops.append(v2.RandomHorizontalFlip())
+            if self.randaugment:
+                ops.append(v2.RandAugment())
+        else:
+            ops.append(v2.CenterCrop(self.size))
+        ops.append(v2.ToDtype(torch.float32, scale=True))
+        self._spatial = v2.Compose(ops)
+
+    def __call__(self, frames: torch.Tensor) -> torch.Tensor:
+        views = frames.ndim == 5
+        if not views:
+            frames = frames.unsqueeze(0)  # (T, H, W, 3) -> (1, T, H, W, 3)
+        v, t = frames.shape[:2]
+        video = tv_tensors.Video(frames.flatten(0, 1).permute(0, 3, 1, 2))  # -> (V*T, 3, H, W), one crop for all
+        x = self._spatial(video).as_subclass(torch.Tensor)
+        x = x.reshape(v, t, *x.shape[1:]).permute(0, 2, 1, 3, 4)  # (V*T, 3, h, w) -> (V, 3, T, h, w)
+        x = self.preprocessing(x)
+        if self.subtract_mean_frame:
+            x = x - x.mean(dim=2, keepdim=True)  # mean over T
+        return x if views else x[0]

@@ -1,0 +1,127 @@
+"""Evaluation: clip- and video-level top-1/top-5, mean-class and per-class accuracy, the confusion matrix, and the
+temporal-order probe (the same evaluation with each clip's frames shuffled or reversed).
+
+Views: a loader may yield one clip per video ``(B, 3, T, H, W)`` or several ``(B, V, 3, T, H, W)``. Clip-level
+accuracy scores every view on its own; video-level accuracy averages the softmax over a video's views.
+The views used are always returned with the metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import distributed as dist
+
+PERTURBATIONS = (None, "shuffle", "reverse")
+
+
+def perturb_time(clips: torch.Tensor, how: str | None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Reorder the frames of ``(..., 3, T, H, W)`` clips: None keeps them, "reverse" flips, "shuffle" permutes."""
+    if how is None:
+        return clips
+    t_dim = clips.ndim - 3
+    if how == "reverse":
+        return clips.flip(t_dim)
+    if how == "shuffle":
+        t = clips.shape[t_dim]
+        perm = torch.randperm(t, generator=generator)
+        if t > 1 and torch.equal(perm, torch.arange(t)):
+            perm = perm.roll(1)  # a shuffle that changes nothing would flatter the probe
+        return clips.index_select(t_dim, perm.to(clips.device))
+    raise ValueError(f"perturbation must be one of {PERTURBATIONS}, got {how!r}")
+
+
+@torch.no_grad()
+def predict(forward: Callable[[torch.Tensor], torch.Tensor], loader, device: torch.device, perturb: str | None = None,
+            amp: bool = False, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Softmax scores of every view of every video.
+
+    Returns:
+        (probs, labels): ``(N, V, K)`` float32 and ``(N,)`` int64; gathered from all ranks under DDP.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    probs, labels = [], []
+    for clips, y in loader:
+        clips = clips.to(device, non_blocking=True)
+        if clips.ndim == 5:
+            clips = clips.unsqueeze(1)  # (B, 3, T, H, W) -> (B, 1, 3, T, H, W)
+        b, v = clips.shape[:2]
+        clips = perturb_time(clips, perturb, generator)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda"):
+            logits = forward(clips.flatten(0, 1))  # (B*V, 3, T, H, W) -> (B*V, K)
+        probs.append(torch.softmax(logits.float(), -1).view(b, v, -1).cpu())
+        labels.append(torch.as_tensor(y))
+    p = torch.cat(probs).numpy() if probs else np.zeros((0, 1, 1), np.float32)
+    y = torch.cat(labels).numpy() if labels else np.zeros(0, np.int64)
+    return gather(p, y)
+
+
+def gather(probs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Under DDP, collect every rank's shard (rank r holds videos r, r+W, ...) back in dataset order."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return probs, labels
+    world = dist.get_world_size()
+    shards = [None] * world
+    dist.all_gather_object(shards, (probs, labels))
+    n = sum(len(s[1]) for s in shards)
+    out_p = np.zeros((n, *probs.shape[1:]), np.float32)
+    out_y = np.zeros(n, np.int64)
+    for r, (p, y) in enumerate(shards):
+        out_p[r::world], out_y[r::world] = p, y
+    return out_p, out_y
+
+
+def _topk(scores: np.ndarray, labels: np.ndarray, k: int) -> float:
+    k = min(k, scores.shape[-1])
+    top = np.argsort(-scores, axis=-1)[:, :k]
+    return float((top == labels[:, None]).any(1).mean()) if len(labels) else float("nan")
+
+
+def compute_metrics(probs: np.ndarray, labels: np.ndarray, classes: list[str]) -> dict:
+    """Metrics of ``(N, V, K)`` view scores against ``(N,)`` labels.
+
+    Returns:
+        dict with ``clip_top1``, ``clip_top5`` (every view scored alone), ``video_top1``, ``video_top5``
+        (softmax averaged over views), ``mean_class_accuracy``, ``per_class_accuracy`` (name -> accuracy),
+        ``confusion_matrix`` (rows: true class, columns: predicted; video level), ``num_videos``, ``num_views``.
+    """
+    from sklearn.metrics import confusion_matrix
+
+    n, v, k = probs.shape
+    clip_scores = probs.reshape(n * v, k)
+    clip_labels = np.repeat(labels, v)
+    video = probs.mean(1)  # mean of the softmax over views
+    pred = video.argmax(1)
+    cm = confusion_matrix(labels, pred, labels=list(range(len(classes))))
+    support = cm.sum(1)
+    per_class = np.divide(np.diag(cm), support, out=np.full(len(classes), np.nan), where=support > 0)
+    return {
+        "clip_top1": _topk(clip_scores, clip_labels, 1),
+        "clip_top5": _topk(clip_scores, clip_labels, 5),
+        "video_top1": _topk(video, labels, 1),
+        "video_top5": _topk(video, labels, 5),
+        "mean_class_accuracy": float(np.nanmean(per_class)) if n else float("nan"),
+        "per_class_accuracy": {c: (None if np.isnan(a) else float(a)) for c, a in zip(classes, per_class, strict=False)},
+        "confusion_matrix": cm.tolist(),
+        "num_videos": int(n),
+        "num_views": int(v),
+    }
+
+
+def evaluate(forward, loader, device: torch.device, classes: list[str], views: str, perturb: str | None = None,
+             amp: bool = False) -> dict:
+    """:func:`compute_metrics` of :func:`predict`, with the views and the perturbation stated."""
+    probs, labels = predict(forward, loader, device, perturb, amp)
+    return {**compute_metrics(probs, labels, classes), "views": views, "perturbation": perturb or "none"}
+
+
+def temporal_order_probe(forward, loader, device: torch.device, classes: list[str], views: str,
+                         amp: bool = False) -> dict:
+    """Video top-1 with frames in order, shuffled and reversed. A model that ignores time scores the same."""
+    out = {}
+    for how in PERTURBATIONS:
+        m = evaluate(forward, loader, device, classes, views, how, amp)
+        out[how or "ordered"] = {"video_top1": m["video_top1"], "mean_class_accuracy": m["mean_class_accuracy"]}
+    return out

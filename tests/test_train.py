@@ -1,0 +1,227 @@
+"""The training engine: learning on synthetic data, metrics, resume after a kill, joint training, tracking, DDP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import REPO
+
+from harutils import evaluate as E
+from harutils import train as T
+from harutils.config import make_config
+from harutils.data import synthetic as S
+from harutils.models import JointModel
+
+EASY = ["Wave", "JumpingJack", "Squat", "WalkLeft"]
+
+
+@pytest.fixture(scope="module")
+def tiny_ucf(tmp_path_factory):
+    root = tmp_path_factory.mktemp("syn") / "ucf"
+    return S.generate("ucf101", root, seed=1, classes=EASY, groups=6, clips_per_group=4, frames=(24, 32),
+                      workers=2, progress=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_hmdb(tmp_path_factory):
+    root = tmp_path_factory.mktemp("syn") / "hmdb"
+    return S.generate("hmdb51", root, seed=1, classes=["wave", "jump", "march"], groups=5, clips_per_group=2,
+                      frames=(24, 32), workers=2, progress=False)
+
+
+def _cfg(tmp_path, root, model="late_fusion", **kw):
+    params = {"epochs": 3, "wandb_mode": "disabled", "out_dir": str(tmp_path / "art"),
+              "data_dir": str(tmp_path / "data"), "data_root": str(root), **kw}
+    return make_config(model, "ucf101", "demo", **params)
+
+
+def test_a_demo_model_learns_well_above_chance(tmp_path, tiny_ucf):
+    cfg = _cfg(tmp_path, tiny_ucf, "i3d", epochs=8, test_views=1)
+    out = T.run(cfg, progress=False)
+    rows = out["history"]
+    first, last = rows[0], rows[-1]
+    assert last["train_loss/ucf101"] < 0.7 * first["train_loss/ucf101"]
+    # 4 classes: chance is 0.25; a pipeline with shuffled labels or broken frames stays near it
+    assert last["train_acc/ucf101"] >= 0.6, rows
+    assert out["test"]["ucf101"]["video_top1"] >= 0.5, out["test"]["ucf101"]
+    saved = json.loads((cfg.run_dir / "metrics.json").read_text())
+    assert saved["test"]["ucf101"]["views"].startswith("1 centred clip")
+    assert set(saved["test"]["ucf101"]["temporal_order_probe"]) == {"ordered", "shuffle", "reverse"}
+    assert saved["config"]["model"] == "i3d" and saved["environment"]["torch"] == torch.__version__
+    assert saved["timings"]["fit_seconds"] > 0 and 0 <= saved["timings"]["data_share_of_step"] < 1
+
+
+def test_metrics_match_hand_computed_values():
+    classes = ["a", "b", "c"]
+    # 4 videos, 2 views, 3 classes
+    probs = np.array([
+        [[0.7, 0.2, 0.1], [0.6, 0.3, 0.1]],  # label 0: both views right
+        [[0.5, 0.4, 0.1], [0.1, 0.8, 0.1]],  # label 1: view 1 wrong, mean [0.3, 0.6, 0.1] right
+        [[0.2, 0.3, 0.5], [0.3, 0.3, 0.4]],  # label 2: right
+        [[0.1, 0.2, 0.7], [0.2, 0.2, 0.6]],  # label 0: wrong (predicts 2); 0 is third
+    ], dtype=np.float32)
+    labels = np.array([0, 1, 2, 0])
+    m = E.compute_metrics(probs, labels, classes)
+    assert m["clip_top1"] == pytest.approx(5 / 8)
+    assert m["video_top1"] == pytest.approx(3 / 4)
+    assert m["video_top5"] == 1.0  # k clipped to the 3 classes
+    assert m["per_class_accuracy"] == {"a": 0.5, "b": 1.0, "c": 1.0}
+    assert m["mean_class_accuracy"] == pytest.approx((0.5 + 1 + 1) / 3)
+    assert m["confusion_matrix"] == [[1, 0, 1], [0, 1, 0], [0, 0, 1]]
+    assert (m["num_videos"], m["num_views"]) == (4, 2)
+
+
+def test_temporal_perturbations():
+    clips = torch.arange(2 * 3 * 6 * 1 * 1, dtype=torch.float32).view(2, 3, 6, 1, 1)
+    assert torch.equal(E.perturb_time(clips, "reverse")[:, :, 0], clips[:, :, -1])
+    shuffled = E.perturb_time(clips, "shuffle", torch.Generator().manual_seed(0))
+    assert not torch.equal(shuffled, clips)
+    assert torch.equal(shuffled.sort(dim=2).values, clips)
+    with pytest.raises(ValueError, match="perturbation must be"):
+        E.perturb_time(clips, "rotate")
+
+
+def test_batch_schedules():
+    rng = np.random.default_rng(0)
+    assert T.batch_schedule({"a": 3, "b": 1}, "alternate", rng) == ["a", "b", "a", "a"]
+    order = T.batch_schedule({"a": 30, "b": 10}, "proportional", rng)
+    assert order.count("a") == 30 and order.count("b") == 10 and order != sorted(order)
+    with pytest.raises(ValueError, match="joint schedule"):
+        T.batch_schedule({"a": 1}, "random", rng)
+
+
+def _train_cli(out: Path, root: Path, data: Path, epochs: int) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "harutils.train", "--model", "late_fusion", "--data-root", str(root),
+           "--epochs", str(epochs), "--out", str(out), "--data-dir", str(data), "--wandb", "disabled",
+           "--no-progress"]
+    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _final_weights(out: Path) -> dict:
+    (run,) = [p for p in out.iterdir() if p.is_dir()]
+    return torch.load(run / "last.pt", weights_only=True)
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path, tiny_ucf):
+    data = tmp_path / "data"
+    straight = _train_cli(tmp_path / "straight", tiny_ucf, data, 3)
+    assert straight.wait(timeout=600) == 0, straight.stdout.read()
+    # the same run, killed (SIGKILL, no clean-up) once its first epoch's checkpoint exists
+    killed = _train_cli(tmp_path / "killed", tiny_ucf, data, 3)
+    deadline = time.time() + 600
+    while not list((tmp_path / "killed").glob("*/last.pt")) and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait()
+    ckpt = _final_weights(tmp_path / "killed")
+    assert ckpt["epoch"] < 2, "the run finished before it could be killed"
+    # the checkpoint read above loaded whole: a kill during a write leaves at most a stray .tmp beside it
+    resumed = _train_cli(tmp_path / "killed", tiny_ucf, data, 3)
+    log = resumed.communicate(timeout=600)[0]
+    assert resumed.returncode == 0, log
+    assert "resuming" in log
+    a, b = _final_weights(tmp_path / "straight"), _final_weights(tmp_path / "killed")
+    assert a["epoch"] == b["epoch"] == 2
+    for k in a["model"]:
+        torch.testing.assert_close(a["model"][k], b["model"][k], rtol=0, atol=0, msg=k)
+
+
+def test_joint_training_updates_both_heads(tmp_path, tiny_ucf, tiny_hmdb):
+    cfg = _cfg(tmp_path, tiny_ucf, "c3d", epochs=1, joint_with="hmdb51", joint_root=str(tiny_hmdb), test_views=1)
+    model = T.build_run_model(cfg, {"ucf101": 4, "hmdb51": 3})
+    assert isinstance(model, JointModel)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    bundles = {n: T.build_data(cfg, model, n, progress=False) for n in ("ucf101", "hmdb51")}
+    info, dev = T.DistInfo(), torch.device("cpu")
+    train = {n: T.make_loader(b.train, cfg, True, info, dev) for n, b in bundles.items()}
+    val = {n: T.make_loader(b.val, cfg, False, info, dev) for n, b in bundles.items()}
+    history = T.fit(model, train, val, cfg, progress=False)
+    after = model.state_dict()
+    for head in ("heads.ucf101.1.weight", "heads.hmdb51.1.weight", "backbone.conv1.weight"):
+        assert not torch.equal(before[head], after[head]), f"{head} did not change"
+    row = history.rows[0]
+    assert {"train_loss/ucf101", "train_loss/hmdb51", "val_acc/ucf101", "val_acc/hmdb51", "val_acc"} <= set(row)
+    assert row["val_acc"] == pytest.approx((row["val_acc/ucf101"] + row["val_acc/hmdb51"]) / 2)
+
+
+def test_offline_tracking_writes_a_run_and_stays_local(tmp_path, monkeypatch):
+    import socket
+
+    from harutils.tracking import Tracker
+
+    attempts = []
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1") or "/" in host):
+            attempts.append(address)
+            raise OSError("network is off in this test")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    with Tracker({"lr": 0.1}, tmp_path / "run", mode=None, name="t") as tracker:
+        assert tracker.mode == "offline"
+        tracker.log({"loss": 1.0}, step=1)
+        tracker.summary({"acc": 0.5})
+    runs = list((tmp_path / "run" / "wandb").glob("offline-run-*"))
+    assert runs, list((tmp_path / "run").rglob("*"))[:20]
+    assert not attempts
+    assert not (tmp_path / "wandb").exists(), "offline mode wrote ./wandb into the working directory"
+
+
+def test_tracking_modes(tmp_path, monkeypatch):
+    from harutils.tracking import Tracker, resolve_mode
+
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    assert resolve_mode(None) == "disabled"
+    assert Tracker({}, tmp_path).run is None
+    with pytest.raises(ValueError, match="wandb mode must be"):
+        resolve_mode("sometimes")
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(RuntimeError, match="wandb login"):
+        Tracker({}, tmp_path, mode="online")
+
+
+def test_config_profiles():
+    demo = make_config("i3d", "hmdb51", "demo")
+    assert (demo.size, demo.device, demo.pretrained, demo.subtract_mean_frame) == ("demo", "cpu", None, True)
+    full = make_config("i3d", "ucf101", "full", epochs=3)
+    assert (full.size, full.pretrained, full.hflip, full.epochs) == ("full", "imagenet", True, 3)
+    with pytest.raises(ValueError, match="profile must be"):
+        make_config("i3d", profile="laptop")
+    with pytest.raises(ValueError, match="unknown parameters"):
+        make_config("i3d", learning_rate=1)
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes_agree(tmp_path, tiny_ucf):
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
+           "-m", "harutils.train", "--model", "late_fusion", "--data-root", str(tiny_ucf), "--epochs", "2",
+           "--out", str(tmp_path / "art"), "--data-dir", str(tmp_path / "data"), "--wandb", "disabled",
+           "--no-progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (run,) = [p for p in (tmp_path / "art").iterdir() if p.is_dir()]
+    r0, r1 = (json.loads((run / f"rank{r}.json").read_text()) for r in (0, 1))
+    assert r0["weights_sum"] == r1["weights_sum"]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["world_size"] == 2
+    # each rank computed the same gathered test metrics as the written ones
+    assert r0["test"]["ucf101"] == r1["test"]["ucf101"] == metrics["test"]["ucf101"]["video_top1"]
+    n_test = len(__import__("harutils.data.ucf101", fromlist=["UCF101"]).UCF101(tiny_ucf, subset="test"))
+    assert metrics["test"]["ucf101"]["num_videos"] == n_test
