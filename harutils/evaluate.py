@@ -103,7 +103,8 @@ def compute_metrics(probs: np.ndarray, labels: np.ndarray, classes: list[str]) -
         "video_top1": _topk(video, labels, 1),
         "video_top5": _topk(video, labels, 5),
         "mean_class_accuracy": float(np.nanmean(per_class)) if n else float("nan"),
-        "per_class_accuracy": {c: (None if np.isnan(a) else float(a)) for c, a in zip(classes, per_class, strict=False)},
+        "per_class_accuracy": {c: (None if np.isnan(a) else float(a))
+                               for c, a in zip(classes, per_class, strict=True)},
         "confusion_matrix": cm.tolist(),
         "num_videos": int(n),
         "num_views": int(v),

@@ -515,6 +515,7 @@ def run(cfg: RunConfig, progress: bool = True) -> dict:
                              f"test/{n}/clip_top1": metrics["clip_top1"]})
         test_seconds = time.perf_counter() - t_test
     rows = history.rows
+    step_seconds = sum(r["data_seconds"] + r["compute_seconds"] for r in rows)
     out = {
         "run": cfg.run_name, "model": cfg.model, "datasets": names, "config": cfg.to_dict(),
         "test": results, "best_epoch": history.best_epoch, "best_val_acc": history.best_score,
@@ -522,10 +523,8 @@ def run(cfg: RunConfig, progress: bool = True) -> dict:
         "parameters": sum(p.numel() for p in model.parameters()),
         "timings": {"data_and_cache_seconds": data_seconds, "fit_seconds": fit_seconds, "test_seconds": test_seconds,
                     "total_seconds": time.perf_counter() - t_start,
-                    "train_clips_per_second": (sum(r["clips"] for r in rows) / sum(r["data_seconds"] + r["compute_seconds"]
-                                               for r in rows)) if rows else None,
-                    "data_share_of_step": (sum(r["data_seconds"] for r in rows) / sum(r["data_seconds"] +
-                                           r["compute_seconds"] for r in rows)) if rows else None},
+                    "train_clips_per_second": sum(r["clips"] for r in rows) / step_seconds if rows else None,
+                    "data_share_of_step": sum(r["data_seconds"] for r in rows) / step_seconds if rows else None},
         "environment": environment(),
         "world_size": info.world,
     }
