@@ -71,12 +71,14 @@ class RunConfig:
     joint_with: str | None = None  # the second dataset of a joint run
     joint_root: str = ""  # its data root (empty: its synthetic default)
     joint_schedule: str = "alternate"
+    leaky_val: bool = False  # the random validation split that leaks groups (only to measure its cost)
     extra: dict = field(default_factory=dict)
 
     @property
     def run_name(self) -> str:
         data = f"{self.dataset}+{self.joint_with}" if self.joint_with else self.dataset
-        return f"{self.model}_{data}_split{self.split}_{self.profile}"
+        leak = "_leakyval" if self.leaky_val else ""
+        return f"{self.model}_{data}_split{self.split}_{self.profile}{leak}"
 
     @property
     def run_dir(self) -> Path:
@@ -106,7 +108,7 @@ def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **pa
     unknown = sorted(set(params) - known)
     if unknown:
         raise ValueError(f"unknown parameters {unknown}")
-    params = {k: v for k, v in params.items() if v is not None}
+    params = {k: v for k, v in params.items() if v is not None and not (k == "device" and v == "auto")}
     if profile == "demo":
         base = {"size": "demo", "batch_size": 8, "cache_size": 64, "frame_stride": 2, "hflip": False,
                 "subtract_mean_frame": True, "test_views": 5, "num_workers": 0, "device": "cpu",
@@ -115,6 +117,8 @@ def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **pa
         base = {"size": "full", "batch_size": 8, "cache_size": 128, "frame_stride": 1 if model == "c3d" else 2,
                 "hflip": True, "subtract_mean_frame": False, "test_views": 5, "num_workers": 8, "device": "auto"}
     merged = {**base, **table[model], **params}
+    if merged.get("joint_with") and "epochs" not in params:
+        merged["epochs"] = max(1, round(merged["epochs"] * 2 / 3))  # a joint epoch covers both datasets
     if merged.get("device") == "auto":
         import torch
 

@@ -113,17 +113,23 @@ def _samplers(model: nn.Module, cfg: RunConfig):
 
 def dataset_root(cfg: RunConfig, name: str, progress: bool = True) -> Path:
     """The user's data root, or the synthetic default in that layout (generated on first use)."""
-    given = cfg.data_root if name == cfg.dataset else cfg.joint_root
-    if given:
-        return Path(given)
-    from .data.synthetic import ensure_default
+    from .data.datasets import resolve_root
 
-    return ensure_default(name, cfg.data_dir, progress=progress)
+    return resolve_root(name, cfg.data_root if name == cfg.dataset else cfg.joint_root, cfg.data_dir, progress)
+
+
+def frame_cache(cfg: RunConfig, name: str, root: Path):
+    """The run's all-frames cache of one dataset, at ``cfg.cache_size``, under ``data_dir/cache``."""
+    import hashlib
+
+    from .data.cache import FrameCache
+
+    key = f"{name}_{hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:8]}_{cfg.cache_size}"
+    return FrameCache(Path(cfg.data_dir) / "cache" / key, frame_size=cfg.cache_size)
 
 
 def build_data(cfg: RunConfig, model: nn.Module, name: str | None = None, progress: bool = True) -> DataBundle:
     """Datasets of one run: group-aware train/val, official test, read through a frame cache built first."""
-    from .data.cache import FrameCache
     from .data.hmdb51 import HMDB51
     from .data.transforms import ClipTransform
     from .data.ucf101 import UCF101
@@ -138,9 +144,8 @@ def build_data(cfg: RunConfig, model: nn.Module, name: str | None = None, progre
         return ClipTransform(size, training, model.preprocessing, hflip=cfg.hflip and training,
                              randaugment=cfg.randaugment and training, subtract_mean_frame=cfg.subtract_mean_frame)
 
-    key = f"{name}_{abs(hash(str(root.resolve()))) % 10**8}_{cfg.cache_size}"
-    cache = FrameCache(Path(cfg.data_dir) / "cache" / key, frame_size=cfg.cache_size)
-    common = {"split": cfg.split, "seed": cfg.seed, "cache": cache}
+    cache = frame_cache(cfg, name, root)
+    common = {"split": cfg.split, "seed": cfg.seed, "cache": cache, "leaky_val": cfg.leaky_val}
     train = cls(root, subset="train", sampler=train_s, transform=transform(True), **common)
     val = cls(root, subset="val", sampler=val_s, transform=transform(False), training=False, **common)
     test = cls(root, subset="test", sampler=test_s, transform=transform(False), training=False, **common)
@@ -536,6 +541,22 @@ def run(cfg: RunConfig, progress: bool = True) -> dict:
             {"weights_sum": digest, "test": {n: r["video_top1"] for n, r in results.items()}}) + "\n")
         dist.barrier()
     return out
+
+
+def load_or_run(cfg: RunConfig, progress: bool = True) -> dict:
+    """The metrics of a finished run of ``cfg`` (``run_dir/metrics.json``), running it first if there is none."""
+    path = cfg.run_dir / "metrics.json"
+    if path.is_file():
+        return json.loads(path.read_text())
+    return run(cfg, progress)
+
+
+def load_trained_model(cfg: RunConfig, num_classes: dict[str, int] | None = None) -> nn.Module:
+    """The best checkpoint of a finished run, on the CPU, in eval mode."""
+    num_classes = num_classes or _num_classes(cfg, progress=False)
+    model = build_run_model(cfg, num_classes)
+    model.load_state_dict(load_checkpoint(cfg.run_dir / "best.pt")["model"])
+    return model.eval()
 
 
 def main(argv: list[str] | None = None) -> int:

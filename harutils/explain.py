@@ -1,0 +1,134 @@
+"""Qualitative analysis of video models: activation maps, Grad-CAM and guided backpropagation (captum).
+
+Maps are computed for one clip ``(1, 3, T, H, W)`` and returned as ``(T, H, W)`` arrays in [0, 1] aligned with
+the input frames: 3D models' maps are interpolated in time and space; for 2D per-frame models (Late Fusion,
+LRCN) Grad-CAM is computed on every frame's backbone features. Hooks are always removed: activation capture is a
+context manager, and captum removes its own.
+"""
+
+from __future__ import annotations
+
+import io
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def target_layer(model: nn.Module) -> nn.Module:
+    """The last convolutional stage of a registered model (where Grad-CAM looks)."""
+    if hasattr(model, "encoder"):  # Late Fusion, LRCN: the 2D backbone's last block, per frame
+        return model.encoder.backbone.layer4[-1]
+    if hasattr(model, "conv5b"):  # C3D
+        return model.conv5b
+    return model.backbone.layer4[-1]  # I3D, Non-local (the ResNet calls its blocks one by one)
+
+
+@contextmanager
+def captured(layer: nn.Module):
+    """Record a layer's output while inside the block; the hook is removed on exit."""
+    store: dict[str, torch.Tensor] = {}
+    handle = layer.register_forward_hook(lambda m, i, o: store.__setitem__("out", o.detach()))
+    try:
+        yield store
+    finally:
+        handle.remove()
+
+
+def _to_clip_maps(maps: torch.Tensor, clip_shape, per_frame: bool) -> np.ndarray:
+    """Layer maps -> (T, H, W) in [0, 1], aligned with the clip's frames."""
+    t, h, w = clip_shape[-3:]
+    if per_frame:  # (T, 1, h', w') from a 2D backbone applied to each frame
+        up = F.interpolate(maps.float(), size=(h, w), mode="bilinear", align_corners=False)[:, 0]
+    else:  # (1, 1, t', h', w')
+        up = F.interpolate(maps.float(), size=(t, h, w), mode="trilinear", align_corners=False)[0, 0]
+    up = up - up.min()
+    return (up / up.max().clamp_min(1e-12)).cpu().numpy()
+
+
+def _is_per_frame(model: nn.Module) -> bool:
+    return hasattr(model, "encoder")
+
+
+def activation_map(model: nn.Module, clip: torch.Tensor, layer: nn.Module | None = None) -> np.ndarray:
+    """Mean absolute activation of ``layer`` (default: the last stage), as (T, H, W) in [0, 1]."""
+    layer = layer or target_layer(model)
+    model.eval()
+    with captured(layer) as store, torch.no_grad():
+        model(clip)
+    act = store["out"].abs().mean(1, keepdim=True)  # (N, C, ...) -> (N, 1, ...)
+    return _to_clip_maps(act, clip.shape, _is_per_frame(model))
+
+
+def _without_inplace_relu(model: nn.Module) -> list[nn.ReLU]:
+    changed = [m for m in model.modules() if isinstance(m, nn.ReLU) and m.inplace]
+    for m in changed:
+        m.inplace = False  # backward hooks (guided backprop, Grad-CAM) cannot see through in-place ReLUs
+    return changed
+
+
+@contextmanager
+def explainable(model: nn.Module):
+    """Eval mode and no in-place ReLUs while explaining; both restored afterwards."""
+    was_training = model.training
+    changed = _without_inplace_relu(model)
+    model.eval()
+    try:
+        yield model
+    finally:
+        for m in changed:
+            m.inplace = True
+        model.train(was_training)
+
+
+def grad_cam(model: nn.Module, clip: torch.Tensor, target: int, layer: nn.Module | None = None) -> np.ndarray:
+    """Grad-CAM (Selvaraju et al., ICCV 2017) for class ``target``: (T, H, W) in [0, 1]."""
+    from captum.attr import LayerGradCam
+
+    layer = layer or target_layer(model)
+    with explainable(model):
+        attr = LayerGradCam(model, layer).attribute(clip.requires_grad_(True), target=target, relu_attributions=True)
+    return _to_clip_maps(attr.detach(), clip.shape, _is_per_frame(model))
+
+
+def guided_backprop(model: nn.Module, clip: torch.Tensor, target: int) -> np.ndarray:
+    """Guided backpropagation (Springenberg et al., 2015): |gradient| per pixel, max over colour, (T, H, W) in [0, 1]."""
+    from captum.attr import GuidedBackprop
+
+    with explainable(model):
+        attr = GuidedBackprop(model).attribute(clip.clone().requires_grad_(True), target=target)
+    g = attr.detach()[0].abs().amax(0)  # (3, T, H, W) -> (T, H, W)
+    g = g - g.min()
+    return (g / g.max().clamp_min(1e-12)).cpu().numpy()
+
+
+def frame_importance(cam: np.ndarray) -> np.ndarray:
+    """Grad-CAM mass per frame: (T, H, W) -> (T,)."""
+    return cam.reshape(len(cam), -1).sum(1)
+
+
+def overlay(frames: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """Blend a (T, H, W) map in [0, 1] over (T, H, W, 3) uint8 frames with a jet colour map."""
+    import matplotlib
+
+    colours = matplotlib.colormaps["jet"](heat)[..., :3] * 255  # (T, H, W, 3)
+    return (frames * (1 - alpha) + colours * alpha).clip(0, 255).astype(np.uint8)
+
+
+def to_gif(frames: np.ndarray, fps: float = 6.0, scale: int = 3) -> bytes:
+    """An animated GIF of (T, H, W, 3) uint8 frames, enlarged ``scale`` times."""
+    from PIL import Image
+
+    images = [Image.fromarray(f).resize((f.shape[1] * scale, f.shape[0] * scale), Image.NEAREST) for f in frames]
+    buf = io.BytesIO()
+    images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
+    return buf.getvalue()
+
+
+def display_frames(clip: torch.Tensor) -> np.ndarray:
+    """A normalised model input (1, 3, T, H, W) back to viewable (T, H, W, 3) uint8 (min-max per clip)."""
+    x = clip[0].detach().permute(1, 2, 3, 0).float()  # (3, T, H, W) -> (T, H, W, 3)
+    x = (x - x.min()) / (x.max() - x.min()).clamp_min(1e-12)
+    return (x.cpu().numpy() * 255).astype(np.uint8)

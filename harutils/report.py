@@ -1,0 +1,217 @@
+"""Run the notebook series headless and render the report.
+
+``python -m harutils.report [--profile demo|full] [--ucf101 DIR] [--hmdb51 DIR] [--device cuda] [--only 03,07]
+[--failfast]`` executes ``notebooks/NN_*.ipynb`` with papermill into ``reports/executed/``, renders each to
+``reports/NN_*.html`` with nbconvert (the parameters cells hidden), and writes ``reports/index.html``: the results
+table, each notebook's status, run time and key metrics, and links. ``run_all.sh`` calls it after setting up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+HIDDEN_TAGS = {"parameters", "injected-parameters", "hide-input"}
+
+# Published single-model RGB numbers (top-1 %, UCF101 / HMDB51, split 1 or 3-split mean as published).
+PUBLISHED = {
+    "late_fusion": {"ucf101": 65.4, "hmdb51": None,
+                    "source": "Karpathy et al. 2014, Slow Fusion transfer to UCF101 (late fusion variants lower)"},
+    "c3d": {"ucf101": 82.3, "hmdb51": 51.6,
+            "source": "Tran et al. 2015 (C3D, Sports-1M, fc6 + linear SVM); HMDB51 from Tran et al. 2017"},
+    "lrcn": {"ucf101": 68.2, "hmdb51": None, "source": "Donahue et al. 2015 (LRCN, RGB)"},
+    "i3d": {"ucf101": 84.5, "hmdb51": 49.8,
+            "source": "Carreira & Zisserman 2017, RGB-I3D ImageNet-pretrained (95.6 / 74.8 with Kinetics)"},
+    "nonlocal": {"ucf101": None, "hmdb51": None, "source": "Wang et al. 2018 report Kinetics-400 only"},
+}
+
+
+def key_metrics_path(out_dir: str | Path, notebook: str) -> Path:
+    return Path(out_dir) / "key_metrics" / f"{Path(notebook).stem}.json"
+
+
+def record_key_metrics(out_dir: str | Path, notebook: str, metrics: dict) -> Path:
+    """A notebook's headline numbers, shown next to it on the report's index page."""
+    path = key_metrics_path(out_dir, notebook)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+    return path
+
+
+def collect_results(out_dir: str | Path) -> pd.DataFrame:
+    """One row per (run, test dataset) from every ``metrics.json`` under ``out_dir``."""
+    rows = []
+    for path in sorted(Path(out_dir).glob("*/metrics.json")):
+        m = json.loads(path.read_text())
+        cfg = m["config"]
+        for dataset, t in m["test"].items():
+            probe = t.get("temporal_order_probe", {})
+            rows.append({
+                "model": m["model"], "dataset": dataset,
+                "training": "joint" if cfg.get("joint_with") else "single",
+                "val split": "leaky" if cfg.get("leaky_val") else "group-aware",
+                "profile": cfg["profile"], "val top-1": t.get("val_video_top1"),
+                "test video top-1": t["video_top1"], "test clip top-1": t["clip_top1"],
+                "test video top-5": t["video_top5"], "mean class acc": t["mean_class_accuracy"],
+                "shuffled top-1": probe.get("shuffle", {}).get("video_top1"),
+                "reversed top-1": probe.get("reverse", {}).get("video_top1"),
+                "views": t["views"], "params": m.get("parameters"), "epochs": len(m.get("history", [])),
+                "train seconds": m["timings"]["fit_seconds"], "run": m["run"],
+            })
+    return pd.DataFrame(rows)
+
+
+def discover(only: list[str] | None = None) -> list[Path]:
+    notebooks = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if only:
+        notebooks = [nb for nb in notebooks if nb.name[:2] in only]
+    return notebooks
+
+
+def _parameters_for(nb: Path, args) -> dict:
+    import papermill as pm
+
+    declared = pm.inspect_notebook(str(nb))
+    wanted = {"profile": args.profile, "device": args.device}
+    if args.ucf101:
+        wanted["data_root"] = args.ucf101
+    if args.hmdb51:
+        wanted["joint_root"] = args.hmdb51
+        wanted["hmdb51_root"] = args.hmdb51
+    if args.ucf101:
+        wanted["ucf101_root"] = args.ucf101
+    return {k: v for k, v in wanted.items() if k in declared and v is not None}
+
+
+def render_html(executed: Path, out: Path) -> Path:
+    """nbconvert HTML of an executed notebook, hiding the parameters cells' code."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    exporter = HTMLExporter()
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags=HIDDEN_TAGS, enabled=True), True)
+    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def _fmt(v):
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return html.escape(str(v))
+
+
+def write_index(reports: Path, log: list[dict], out_dir: Path, profile: str) -> Path:
+    """The landing page: results table, notebook statuses with run times, key metrics and links."""
+    results = collect_results(out_dir)
+    table = "<p>No training results yet.</p>"
+    if len(results):
+        cols = ["model", "dataset", "training", "val split", "val top-1", "test video top-1", "test clip top-1",
+                "test video top-5", "mean class acc", "shuffled top-1", "reversed top-1", "views", "epochs"]
+        table = results[cols].to_html(index=False, float_format=lambda x: f"{x:.3f}", classes="results",
+                                      na_rep="–", border=0)
+    rows = []
+    for entry in log:
+        name = entry["notebook"]
+        km_path = key_metrics_path(out_dir, name)
+        km = json.loads(km_path.read_text()) if km_path.is_file() else {}
+        km_text = ", ".join(f"{html.escape(k)}: {_fmt(v)}" for k, v in km.items())
+        link = f'<a href="{html.escape(entry["html"])}">{html.escape(name)}</a>' if entry.get("html") else name
+        status = entry["status"]
+        rows.append(f'<tr class="{status}"><td>{link}</td><td>{status}</td><td>{entry["seconds"]:.0f} s</td>'
+                    f"<td>{km_text}</td></tr>")
+    total = sum(e["seconds"] for e in log)
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Temporal human action recognition: report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }}
+table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }}
+td, th {{ padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: left; }}
+tr.failed td {{ background: #fde8e8; }} tr.ok td:nth-child(2) {{ color: #067d17; }}
+</style></head><body>
+<h1>Temporal human action recognition</h1>
+<p>Profile <b>{html.escape(profile)}</b>; generated {time.strftime("%Y-%m-%d %H:%M")} by <code>./run_all.sh</code>.
+Every number below was produced by this run; accuracies are fractions (test: video level unless stated; the views
+column says which clips were averaged).</p>
+<h2>Results</h2>
+{table}
+<h2>Notebooks</h2>
+<table><tr><th>notebook</th><th>status</th><th>run time</th><th>key metrics</th></tr>
+{"".join(rows)}
+</table><p>Total run time {total:.0f} s.</p>
+</body></html>
+"""
+    path = reports / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def run_series(args) -> int:
+    import papermill as pm
+
+    reports = REPO / args.reports
+    executed_dir = reports / "executed"
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = REPO / "artifacts"
+    notebooks = discover(args.only)
+    if not notebooks:
+        print("run_all: no notebooks to run")
+        return 0
+    log: list[dict] = []
+    failed = []
+    for nb in notebooks:
+        target = executed_dir / nb.name
+        params = _parameters_for(nb, args)
+        print(f"run_all: {nb.name} {params}", flush=True)
+        start = time.perf_counter()
+        entry = {"notebook": nb.name, "executed": str(target.relative_to(REPO)), "parameters": params}
+        try:
+            pm.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent), kernel_name="python3",
+                                progress_bar=False, log_output=False)
+            entry["status"] = "ok"
+        except Exception as exc:  # papermill raises PapermillExecutionError with the failing cell
+            entry["status"] = "failed"
+            entry["error"] = "".join(traceback.format_exception_only(type(exc), exc))[-2000:]
+            failed.append(nb.name)
+            print(f"run_all: {nb.name} FAILED; partial output in {target}\n{entry['error']}", file=sys.stderr)
+        entry["seconds"] = time.perf_counter() - start
+        if target.is_file():
+            html_path = render_html(target, reports / f"{nb.stem}.html")
+            entry["html"] = html_path.name
+        log.append(entry)
+        (reports / "run_log.json").write_text(json.dumps(log, indent=2) + "\n")
+        if failed and args.failfast:
+            break
+    index = write_index(reports, log, out_dir, args.profile)
+    print(f"run_all: report at {index}")
+    if failed:
+        print(f"run_all: {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="run_all.sh", description="Run the notebook series and render the report.")
+    parser.add_argument("--profile", choices=("demo", "full"), default="demo")
+    parser.add_argument("--ucf101", default=None, help="UCF101 root (default: the synthetic dataset)")
+    parser.add_argument("--hmdb51", default=None, help="HMDB51 root (default: the synthetic dataset)")
+    parser.add_argument("--device", default=None, help="cpu | cuda (default: the profile's)")
+    parser.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 03,07")
+    parser.add_argument("--failfast", action="store_true", help="stop at the first failing notebook")
+    parser.add_argument("--reports", default="reports")
+    args = parser.parse_args(argv)
+    args.only = [x.strip().zfill(2) for x in args.only.split(",")] if args.only else None
+    return run_series(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

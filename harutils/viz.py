@@ -1,0 +1,150 @@
+"""Figures for the notebooks and the report (matplotlib and seaborn). Functions return the figure they draw."""
+
+from __future__ import annotations
+
+import base64
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+
+def class_distribution(manifest: pd.DataFrame, max_classes: int = 60):
+    """Videos per class and split role (stacked bars)."""
+    counts = manifest[manifest["present"]].groupby(["class", "role"]).size().unstack(fill_value=0)
+    counts = counts.loc[counts.sum(1).sort_values(ascending=False).index[:max_classes]]
+    fig, ax = plt.subplots(figsize=(min(16, 2 + 0.35 * len(counts)), 4))
+    counts.plot.bar(stacked=True, ax=ax, width=0.85)
+    ax.set(xlabel="", ylabel="videos", title="Videos per class and role")
+    fig.tight_layout()
+    return fig
+
+
+def video_properties(manifest: pd.DataFrame):
+    """Histograms of clip duration, frame count and fps, and the resolutions present."""
+    ok = manifest[manifest["status"] == "ok"]
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.2))
+    sns.histplot(ok["duration"], ax=axes[0], bins=30).set(xlabel="duration (s)", title="Duration")
+    sns.histplot(ok["frames"], ax=axes[1], bins=30).set(xlabel="frames", title="Frames")
+    sns.countplot(x=ok["fps"].round(2), ax=axes[2]).set(xlabel="fps", title="Frame rate")
+    res = (ok["width"].astype(str) + "x" + ok["height"].astype(str)).value_counts()
+    axes[3].barh(res.index, res.values)
+    axes[3].set(title="Resolution", xlabel="videos")
+    fig.tight_layout()
+    return fig
+
+
+def groups_per_class(manifest: pd.DataFrame):
+    """How many groups (sources) each class has and how many clips each group holds."""
+    present = manifest[manifest["present"]]
+    per_group = present.groupby(["class", "group"]).size()
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.2))
+    sns.histplot(per_group.groupby(level=0).size(), ax=axes[0], discrete=True).set(
+        xlabel="groups per class", title="Groups per class")
+    sns.histplot(per_group.values, ax=axes[1], discrete=True).set(xlabel="clips per group", title="Clips per group")
+    fig.tight_layout()
+    return fig
+
+
+def frame_grid(frames_by_class: dict[str, np.ndarray], max_frames: int = 5):
+    """Rows of sampled frames, one row per class: ``{class: (T, H, W, 3) uint8}``."""
+    n = len(frames_by_class)
+    fig, axes = plt.subplots(n, max_frames, figsize=(2.0 * max_frames, 1.6 * n), squeeze=False)
+    for row, (cls, frames) in enumerate(frames_by_class.items()):
+        for col in range(max_frames):
+            ax = axes[row, col]
+            ax.axis("off")
+            if col < len(frames):
+                ax.imshow(frames[col])
+        axes[row, 0].set_title(cls, loc="left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def sampling_strategies(num_frames: int, strategies: dict[str, np.ndarray]):
+    """Which frame indices each strategy takes from a video: one row per view, a dot per frame."""
+    fig, ax = plt.subplots(figsize=(12, 0.6 + 0.45 * sum(len(v) for v in strategies.values())))
+    y, ticks, labels = 0, [], []
+    for name, idx in strategies.items():
+        for v, view in enumerate(idx):
+            ax.scatter(view, np.full(len(view), y), s=18)
+            ticks.append(y)
+            labels.append(f"{name} #{v + 1}" if len(idx) > 1 else name)
+            y -= 1
+    ax.set_yticks(ticks, labels)
+    ax.set(xlim=(-1, num_frames), xlabel=f"frame index (the video has {num_frames} frames)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def strip(frames: np.ndarray, title: str = "", labels: list[str] | None = None):
+    """One row of frames ``(T, H, W, 3)``."""
+    t = len(frames)
+    fig, axes = plt.subplots(1, t, figsize=(1.8 * t, 2.0), squeeze=False)
+    for i in range(t):
+        axes[0, i].imshow(frames[i])
+        axes[0, i].axis("off")
+        if labels:
+            axes[0, i].set_title(labels[i], fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(history: list[dict]):
+    """Training loss, training and validation accuracy, and the learning rate per epoch."""
+    df = pd.DataFrame(history)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.4))
+    for col in [c for c in df if c.startswith("train_loss/")]:
+        axes[0].plot(df["epoch"], df[col], marker="o", label=col.split("/")[1])
+    axes[0].set(title="training loss", xlabel="epoch")
+    for col in [c for c in df if c.startswith(("train_acc/", "val_acc/"))]:
+        axes[1].plot(df["epoch"], df[col], marker="o", label=col.replace("_acc/", " "))
+    axes[1].set(title="accuracy (train: clips; val: videos, 1 view)", xlabel="epoch", ylim=(0, 1))
+    axes[2].plot(df["epoch"], df["lr"], marker="o")
+    axes[2].set(title="learning rate (ExponentialLR per epoch)", xlabel="epoch", yscale="log")
+    for ax in axes[:2]:
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def confusion(matrix, classes: list[str], title: str = "Confusion matrix (video level)", normalize: bool = True):
+    """A heatmap of the confusion matrix, rows the true classes."""
+    cm = np.asarray(matrix, dtype=float)
+    if normalize:
+        cm = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    size = max(5, 0.42 * len(classes) + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    sns.heatmap(cm, xticklabels=classes, yticklabels=classes, cmap="Blues", vmin=0, vmax=1 if normalize else None,
+                annot=len(classes) <= 20, fmt=".2f" if normalize else "g", ax=ax, cbar=False)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def temporal_probe(probes: dict[str, dict]):
+    """Grouped bars: video accuracy with frames in order, shuffled and reversed, per model."""
+    rows = [{"model": m, "frames": k, "video top-1": v["video_top1"]} for m, p in probes.items() for k, v in p.items()]
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    sns.barplot(pd.DataFrame(rows), x="model", y="video top-1", hue="frames", ax=ax)
+    ax.set(ylim=(0, 1), title="Temporal-order probe: a model that ignores time scores the same on all three")
+    fig.tight_layout()
+    return fig
+
+
+def frame_importance(scores: np.ndarray, title: str = "Which frames mattered (Grad-CAM mass per frame)"):
+    fig, ax = plt.subplots(figsize=(8, 2.4))
+    ax.bar(np.arange(len(scores)), scores / max(scores.sum(), 1e-12))
+    ax.set(xlabel="frame of the clip", ylabel="share", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def gif_html(gif: bytes, width: int = 256, caption: str = "") -> str:
+    """An <img> tag with the GIF inline, so it survives in the rendered HTML report."""
+    data = base64.b64encode(gif).decode()
+    cap = f"<figcaption>{caption}</figcaption>" if caption else ""
+    return f'<figure style="display:inline-block;margin:4px"><img width="{width}" src="data:image/gif;base64,{data}"/>{cap}</figure>'

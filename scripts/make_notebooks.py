@@ -1,0 +1,394 @@
+"""Write notebooks/NN_*.ipynb (without outputs) from the cell lists below.
+
+The notebooks are the product; this script keeps their shared opening (title, parameters cell, config) alike.
+Edit here, run ``python scripts/make_notebooks.py``, commit both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PARAMS_COMMON = '''profile: str = "demo"          # "demo": CPU, synthetic data, small models | "full": GPU, real data, paper settings
+dataset: str = "ucf101"        # "ucf101" | "hmdb51"
+data_root: str = ""            # empty: the synthetic dataset in that layout, generated on first use
+split: int = 1                 # official split 1-3
+data_dir: str = "../data"      # generated data and frame caches
+out_dir: str = "../artifacts"  # checkpoints and metrics JSON'''
+
+PARAMS_TRAIN = PARAMS_COMMON + '''
+epochs: int | None = None      # None: the profile's value
+device: str = "auto"           # "auto" | "cpu" | "cuda"
+wandb_mode: str = "offline"    # "online" | "offline" | "disabled"'''
+
+
+def md(text):
+    return new_markdown_cell(text.strip())
+
+
+def code(text, hide=False):
+    cell = new_code_cell(text.strip())
+    if hide:
+        cell.metadata["tags"] = ["hide-input"]
+    return cell
+
+
+def params(text):
+    cell = new_code_cell(text.strip())
+    cell.metadata["tags"] = ["parameters"]
+    return cell
+
+
+def model_notebook(number: str, key: str, title: str, module: str, cls: str, about: str) -> tuple[str, list]:
+    cells = [
+        md(f"""# {number} · {title}
+
+{about}
+
+**Reads** the dataset (the synthetic one by default) through the frame cache. **Writes**
+`artifacts/{key}_<dataset>_split<N>_<profile>/` (checkpoints `best.pt`, `last.pt`, and `metrics.json` with the
+config, views, timings and environment), and its key metrics for the report."""),
+        params(PARAMS_TRAIN),
+        code(f"""import inspect
+
+import pandas as pd
+from IPython.display import display
+
+from harutils import config, report, train, viz
+from harutils.models import {module}
+
+cfg = config.make_config("{key}", dataset, profile, data_root=data_root, split=split, epochs=epochs,
+                         device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir)
+cfg""", hide=True),
+        md(f"""## The model
+The code below is the model as the package defines it (`harutils/models/{module}.py`); the demo profile builds the
+same class at a smaller width and input size."""),
+        code(f"print(inspect.getsource({module}.{cls}))"),
+        md("""## Training
+Cross-entropy, Adam and an exponential learning-rate decay each epoch; one line per epoch (the best validation
+epoch is starred). A checkpoint is written every epoch, so a killed run started again resumes."""),
+        code("results = train.run(cfg)"),
+        md("""## Learning curves
+Training loss and accuracy are on single random clips; validation accuracy is per video (one centred view)."""),
+        code('viz.learning_curves(results["history"]);'),
+        md("""## Test metrics
+The best validation checkpoint on the official test split. *Video* accuracy averages the softmax over the views
+listed; *clip* accuracy scores each view alone. The temporal-order probe repeats the test with each clip's frames
+shuffled and reversed: a model that ignores time scores the same."""),
+        code("""test = results["test"][dataset]
+display(pd.DataFrame({k: [test[k]] for k in ("video_top1", "clip_top1", "video_top5", "mean_class_accuracy", "views")}))
+display(pd.DataFrame(test["temporal_order_probe"]).T)"""),
+        md("## Confusion matrix"),
+        code('viz.confusion(test["confusion_matrix"], list(test["per_class_accuracy"]));'),
+        code(f"""report.record_key_metrics(out_dir, "{number}_{key}", {{
+    "test video top-1": test["video_top1"], "shuffled": test["temporal_order_probe"]["shuffle"]["video_top1"],
+    "epochs": len(results["history"]), "train s": results["timings"]["fit_seconds"]}})""", hide=True),
+    ]
+    return f"{number}_{key}", cells
+
+
+NOTEBOOKS = []
+
+NOTEBOOKS.append(("01_dataset_exploration", [
+    md("""# 01 · Dataset exploration
+What is in the dataset: classes and their sizes, clip durations, frame rates and resolutions, the group structure
+(clips cut from one source share actor and scene, so they must not straddle train and validation), sample frames per
+class, and the files that do not decode.
+
+**Reads** the dataset (by default the synthetic one in the UCF101 layout, generated on first use).
+**Writes** the manifest `artifacts/manifest_<dataset>_split<N>.csv` (one row per video) and key metrics."""),
+    params(PARAMS_COMMON),
+    code("""from pathlib import Path
+
+from IPython.display import display
+
+from harutils import report, viz
+from harutils.data import datasets, manifest, sampling
+from harutils.data.video import read_frames
+
+ds = datasets.open_dataset(dataset, data_root, split, "train", data_dir=data_dir)
+print(ds.name, "at", ds.root, "-", len(ds.classes), "classes")""", hide=True),
+    md("""## The manifest
+One row per video named by the split files (train, group-aware validation and test), probed once and cached:
+the frame count is what actually decodes."""),
+    code("""table = manifest.scan(ds, Path(out_dir) / f"manifest_{dataset}_split{split}.csv")
+display(table.head())
+display(table.groupby("role")[["frames", "duration"]].describe().round(1))"""),
+    md("## Classes and roles"),
+    code("viz.class_distribution(table);"),
+    md("## Durations, frame rates and resolutions"),
+    code("viz.video_properties(table);"),
+    md("""## Groups
+Each class is recorded in a few groups; the validation split keeps every group on one side."""),
+    code("viz.groups_per_class(table);"),
+    md("## Five uniformly sampled frames of one video per class"),
+    code("""first = table[table["status"] == "ok"].groupby("class").first()
+grid = {cls: read_frames(row.path, sampling.UniformFrames(5)(int(row.frames))[0]).numpy()
+        for cls, row in first.head(16).iterrows()}
+viz.frame_grid(grid);"""),
+    md("""## Bad files
+Videos that are named by the split files but missing on disk, and videos that do not decode."""),
+    code("""bad = manifest.bad_files(table)
+print(f"{(~table['present']).sum()} missing, {len(bad)} unreadable of {len(table)} videos")
+display(bad[["path", "status"]].head(20))"""),
+    code("""report.record_key_metrics(out_dir, "01_dataset_exploration", {
+    "videos": len(table), "classes": table["class"].nunique(), "missing": int((~table["present"]).sum()),
+    "unreadable": len(bad)})""", hide=True),
+]))
+
+NOTEBOOKS.append(("02_frame_extraction", [
+    md("""# 02 · Frame extraction
+The three sampling strategies of the series, drawn on one video so you can see which frames each model gets:
+**5 uniform frames** (Late Fusion, LRCN), **one 16-frame clip** (C3D, I3D, Non-local in training) and **five
+16-frame clips** (the video-level evaluation). Then the frame cache: every video decoded once into compact arrays,
+so that training epochs decode no video.
+
+**Reads** the dataset. **Writes** the frame cache under `data/cache/` and key metrics."""),
+    params(PARAMS_COMMON + '''
+cache_size: int | None = None  # shorter side of cached frames; None: the profile's value'''),
+    code("""import time
+
+import numpy as np
+
+from harutils import config, report, train, viz
+from harutils.data import datasets, sampling
+from harutils.data.video import probe, read_frames
+
+# the cache settings of the profile (they are the same for every model)
+cfg = config.make_config("c3d", dataset, profile, data_root=data_root, split=split, data_dir=data_dir,
+                         out_dir=out_dir, cache_size=cache_size)
+test = datasets.open_dataset(dataset, data_root, split, "test", data_dir=data_dir)
+path, label = test.samples[0]
+n = probe(path).frame_count
+print(f"{path.name}: {n} frames, class {test.classes[label]}")""", hide=True),
+    md("## Which frames each strategy takes"),
+    code("""strategies = {"5 uniform frames (eval)": sampling.UniformFrames(5)(n),
+              "5 uniform frames (train, random)": sampling.UniformFrames(5)(n, True, np.random.default_rng(0)),
+              "1 clip of 16 (eval, centred)": sampling.Clip(16)(n),
+              "5 clips of 16 (eval)": sampling.MultiClip(5, 16)(n)}
+viz.sampling_strategies(n, strategies);"""),
+    md("## The frames themselves"),
+    code("""idx = sampling.UniformFrames(5)(n)[0]
+viz.strip(read_frames(path, idx, size=112).numpy(), "5 uniform frames", [str(i) for i in idx]);
+idx = sampling.Clip(16)(n)[0][::2]
+viz.strip(read_frames(path, idx, size=112).numpy(), "every other frame of the centred 16-frame clip",
+          [str(i) for i in idx]);"""),
+    md(f"""## Building the frame cache
+All frames of every video at the training resolution (the profile's shorter side), so random clips are drawn
+afresh each epoch; bad videos are reported and skipped. A second build reuses every entry."""),
+    code("""root = datasets.resolve_root(dataset, data_root, data_dir)
+videos = [p for subset in ("train", "val", "test")
+          for p, _ in datasets.open_dataset(dataset, data_root, split, subset, data_dir=data_dir).samples]
+cache = train.frame_cache(cfg, dataset, root)
+start = time.perf_counter()
+print(cache.build(videos))
+build_seconds = time.perf_counter() - start
+start = time.perf_counter()
+print(cache.build(videos, progress=False))
+reuse_seconds = time.perf_counter() - start
+print(f"built in {build_seconds:.1f} s, checked again in {reuse_seconds:.2f} s")"""),
+    code("""report.record_key_metrics(out_dir, "02_frame_extraction", {
+    "videos cached": len(videos), "build s": build_seconds, "cache size": cfg.cache_size})""", hide=True),
+]))
+
+NOTEBOOKS.append(model_notebook("03", "late_fusion", "Late Fusion", "late_fusion", "LateFusion",
+    "A 2D ResNet (ResNet-152 at full size) on 5 frames sampled uniformly over the video; the per-frame features are "
+    "averaged after the backbone, then classified. No temporal modelling: averaging forgets the frame order."))
+NOTEBOOKS.append(model_notebook("04", "c3d", "C3D", "c3d", "C3D",
+    "Tran et al.'s 3D VGG-style network: eight 3x3x3 convolutions, five max pools, fc6/fc7 of 4096 units, on "
+    "16-frame clips (8 at demo size). Its convolutions see motion directly."))
+NOTEBOOKS.append(model_notebook("05", "lrcn", "LRCN", "lrcn", "LRCN",
+    "Per-frame 2D ResNet features fed in order to an LSTM (Donahue et al.): time is modelled after the CNN."))
+NOTEBOOKS.append(model_notebook("06", "i3d", "I3D", "i3d", "I3D",
+    "A ResNet-50 inflated to 3D (Carreira and Zisserman; the Non-local paper's I3D baseline): its ImageNet "
+    "weights are repeated along time at full size; the demo trains the same design from scratch."))
+NOTEBOOKS.append(model_notebook("07", "nonlocal", "Non-local network", "nonlocal_net", "NonLocalBlock",
+    "I3D with embedded-Gaussian non-local blocks (Wang et al.): every position attends to every other position in "
+    "space and time. The blocks start as the identity."))
+
+NOTEBOOKS.append(("08_joint_training", [
+    md("""# 08 · Joint training on UCF101 and HMDB51
+One backbone, one head per dataset, batches from the two datasets in turn: the setting that gave the reference
+report its best result. Each model trained jointly is compared with the same model trained on each dataset alone.
+
+**Reads** both datasets (synthetic by default: they share some classes and differ in others) and the single-dataset
+UCF101 runs of notebooks 03-07 when present. **Writes** the joint runs and the single-dataset HMDB51 runs under
+`artifacts/`, and key metrics."""),
+    params(PARAMS_TRAIN + '''
+joint_root: str = ""            # HMDB51 root (empty: the synthetic HMDB51-layout dataset)
+models: str = "late_fusion,c3d,nonlocal"  # comma-separated; all five: late_fusion,c3d,lrcn,i3d,nonlocal'''),
+    code("""import pandas as pd
+from IPython.display import display
+
+from harutils import config, report, train, viz
+
+common = dict(split=split, epochs=epochs, device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir)
+names = [m.strip() for m in models.split(",") if m.strip()]
+other = {"ucf101": "hmdb51", "hmdb51": "ucf101"}[dataset]""", hide=True),
+    md("""## Joint runs
+Each epoch alternates batches of the two datasets; the loss and validation accuracy are logged per dataset, and
+the best checkpoint is chosen on their mean."""),
+    code("""joint = {m: train.run(config.make_config(m, dataset, profile, data_root=data_root, joint_with=other,
+                                         joint_root=joint_root, **common)) for m in names}"""),
+    md("## Single-dataset runs for comparison (the ones notebooks 03-07 did not train)"),
+    code("""single = {}
+for m in names:
+    for name, root in ((dataset, data_root), (other, joint_root)):
+        single[(m, name)] = train.load_or_run(config.make_config(m, name, profile, data_root=root, **common))"""),
+    md("## Joint against single-dataset training (test, video level)"),
+    code("""rows = []
+for m in names:
+    for name in (dataset, other):
+        rows.append({"model": m, "dataset": name, "single": single[(m, name)]["test"][name]["video_top1"],
+                     "joint": joint[m]["test"][name]["video_top1"]})
+display(pd.DataFrame(rows).round(3))"""),
+    md("## Learning curves of the joint runs"),
+    code("""for m in names:
+    viz.learning_curves(joint[m]["history"]).suptitle(f"{m}, joint")"""),
+    code("""report.record_key_metrics(out_dir, "08_joint_training", {
+    f"{r['model']} {r['dataset']} joint-single": r["joint"] - r["single"] for r in rows})""", hide=True),
+]))
+
+NOTEBOOKS.append(("09_qualitative_analysis", [
+    md("""# 09 · Qualitative analysis: activation maps, Grad-CAM, guided backpropagation
+Where do the trained models look, and which frames matter? For the 3D models (I3D, C3D, Non-local) the maps live
+in space and time; for the 2D per-frame models (Late Fusion, LRCN) Grad-CAM is computed on each frame. Maps are
+shown as frame strips and as animated overlays.
+
+**Reads** the best checkpoints of notebooks 03-07 (a missing one is trained first). **Writes** nothing but
+key metrics."""),
+    params(PARAMS_TRAIN + '''
+models: str = "i3d,c3d,nonlocal,late_fusion,lrcn"  # comma-separated
+clips: int = 2                 # test clips explained per model'''),
+    code("""import warnings
+
+import numpy as np
+from IPython.display import HTML, display
+
+from harutils import config, explain, report, train, viz
+
+warnings.filterwarnings("ignore", message="Setting backward hooks")
+names = [m.strip() for m in models.split(",") if m.strip()]
+common = dict(data_root=data_root, split=split, epochs=epochs, device="cpu", wandb_mode=wandb_mode,
+              out_dir=out_dir, data_dir=data_dir)""", hide=True),
+    md("""## Explanations per model
+For each model and clip: the input frames, the mean activation of the last stage, Grad-CAM for the true class,
+guided backpropagation, the share of Grad-CAM mass per frame, and the Grad-CAM overlay as an animation."""),
+    code("""peaks = {}
+for m in names:
+    cfg = config.make_config(m, dataset, profile, **common)
+    train.load_or_run(cfg)
+    model = train.load_trained_model(cfg)
+    test = train.build_data(cfg, model, progress=False).test
+    for i in np.linspace(0, len(test) - 1, clips).astype(int):
+        clip, label = test[int(i)]
+        clip = clip[0:1] if clip.ndim == 5 else clip[None]  # the first view: (1, 3, T, H, W)
+        frames = explain.display_frames(clip)
+        cam = explain.grad_cam(model, clip, label)
+        maps = {"activation": explain.activation_map(model, clip), "Grad-CAM": cam,
+                "guided backprop": explain.guided_backprop(model, clip, label)}
+        title = f"{m}: {test.classes[label]}"
+        viz.strip(frames, title + " (input)")
+        for name, heat in maps.items():
+            viz.strip(explain.overlay(frames, heat), f"{title}: {name}")
+        importance = explain.frame_importance(cam)
+        peaks[f"{m} {test.classes[label]}"] = int(importance.argmax())
+        viz.frame_importance(importance, f"{title}: Grad-CAM mass per frame")
+        display(HTML(viz.gif_html(explain.to_gif(explain.overlay(frames, cam)), caption=title + ", Grad-CAM")))"""),
+    md("""## Reading the maps
+A model that uses motion puts its Grad-CAM mass on the moving limbs and on the frames where the motion happens; a
+model that relies on appearance spreads it over the figure in every frame. C3D's last stage has one time step at
+the demo size, so its per-frame mass is flat by construction."""),
+    code("""report.record_key_metrics(out_dir, "09_qualitative_analysis", {"models explained": len(names),
+                                                                "clips per model": clips})""", hide=True),
+]))
+
+NOTEBOOKS.append(("10_results", [
+    md("""# 10 · Results
+Everything measured by the series in one place: the reference-style table (validation and test accuracy, UCF101
+and HMDB51, single-dataset and joint training, every model), video- and clip-level accuracy, top-5 and mean-class
+accuracy, the temporal-order probe, what a leaky validation split costs, and the run time of every notebook.
+
+**Reads** every `artifacts/*/metrics.json` and `reports/run_log.json` (written by `run_all.sh`). **Writes** the
+leaky-validation run and key metrics."""),
+    params(PARAMS_TRAIN + '''
+reports_dir: str = "../reports"  # where run_all.sh writes its run log'''),
+    code("""import json
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import display
+
+from harutils import config, report, train, viz
+
+results = report.collect_results(out_dir)
+results = results[results["profile"] == profile]
+print(f"{len(results)} result rows from {results['run'].nunique()} runs")""", hide=True),
+    md("""## The reference-style table
+Validation (one centred view) and test (video level, the views in the last column) accuracy."""),
+    code("""honest = results[results["val split"] == "group-aware"]
+table = honest.pivot_table(index=["model", "training"], columns="dataset",
+                           values=["val top-1", "test video top-1"], aggfunc="first")
+display(table.round(3))"""),
+    md("## Video against clip level, top-5 and mean-class accuracy"),
+    code("""display(honest[["model", "dataset", "training", "test video top-1", "test clip top-1", "test video top-5",
+                "mean class acc", "views"]].round(3))"""),
+    md("""## Which models use time?
+On the synthetic data, some classes differ only in temporal order (sit down / stand up, raise / lower arms) or
+direction (walk left / right). Shuffling or reversing the frames leaves an order-blind model's accuracy unchanged."""),
+    code("""single = honest[honest["training"] == "single"].to_dict("records")
+probes = {f"{r['model']} ({r['dataset']})": {"ordered": {"video_top1": r["test video top-1"]},
+                                             "shuffled": {"video_top1": r["shuffled top-1"]},
+                                             "reversed": {"video_top1": r["reversed top-1"]}} for r in single}
+viz.temporal_probe(probes);"""),
+    md("""## The cost of a leaky validation split
+The same model trained with a random validation split (clips of one group on both sides) and with the group-aware
+split. The leaky split's validation accuracy overstates the test accuracy; the group-aware one does not."""),
+    code("""leak = {}
+for leaky in (False, True):
+    cfg = config.make_config("late_fusion", dataset, profile, data_root=data_root, split=split, epochs=epochs,
+                             device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir, leaky_val=leaky)
+    r = train.load_or_run(cfg)
+    leak["leaky" if leaky else "group-aware"] = {"validation": r["test"][dataset]["val_video_top1"],
+                                                 "test": r["test"][dataset]["video_top1"]}
+leak = pd.DataFrame(leak).T
+leak["validation - test"] = leak["validation"] - leak["test"]
+display(leak.round(3))"""),
+    md("## Run time of every notebook"),
+    code("""log_path = Path(reports_dir) / "run_log.json"
+if log_path.is_file():
+    display(pd.DataFrame(json.loads(log_path.read_text()))[["notebook", "status", "seconds"]].round(1))
+else:
+    print("no run log: run the series with ./run_all.sh to time every notebook")"""),
+    md("""## Published numbers (full profile)
+Single-model RGB results from the papers, beside this run's test accuracy. On the demo profile (synthetic data,
+small models from scratch) they are not comparable and are not shown."""),
+    code("""if profile == "full":
+    published = pd.DataFrame(report.PUBLISHED).T
+    ours = honest[honest["training"] == "single"].pivot_table(index="model", columns="dataset",
+                                                              values="test video top-1", aggfunc="first") * 100
+    display(published.join(ours, rsuffix=" (this run)"))
+else:
+    print("demo profile: published numbers are for the full profile")"""),
+    code("""report.record_key_metrics(out_dir, "10_results", {"runs": results["run"].nunique(),
+    "leaky val overstatement": float(leak.loc["leaky", "validation - test"])})""", hide=True),
+]))
+
+
+def main() -> None:
+    out = ROOT / "notebooks"
+    out.mkdir(exist_ok=True)
+    for name, cells in NOTEBOOKS:
+        nb = new_notebook(cells=cells, metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3 (harutils)", "language": "python"},
+            "language_info": {"name": "python"}})
+        nbformat.write(nb, out / f"{name}.ipynb")
+        print("wrote", out / f"{name}.ipynb")
+
+
+if __name__ == "__main__":
+    main()
