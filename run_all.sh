@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 bash scripts/setup_env.sh
-export MPLBACKEND=Agg PYDEVD_DISABLE_FILE_VALIDATION=1
+export PYDEVD_DISABLE_FILE_VALIDATION=1
 exec .venv/bin/python -m harutils.report "$@"

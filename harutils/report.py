@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import os
 import sys
 import time
 import traceback
@@ -38,12 +39,11 @@ def key_metrics_path(out_dir: str | Path, notebook: str) -> Path:
     return Path(out_dir) / "key_metrics" / f"{Path(notebook).stem}.json"
 
 
-def record_key_metrics(out_dir: str | Path, notebook: str, metrics: dict) -> Path:
+def record_key_metrics(out_dir: str | Path, notebook: str, metrics: dict) -> None:
     """A notebook's headline numbers, shown next to it on the report's index page."""
     path = key_metrics_path(out_dir, notebook)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(metrics, indent=2, default=str) + "\n")
-    return path
 
 
 def collect_results(out_dir: str | Path) -> pd.DataFrame:
@@ -66,7 +66,10 @@ def collect_results(out_dir: str | Path) -> pd.DataFrame:
                 "views": t["views"], "params": m.get("parameters"), "epochs": len(m.get("history", [])),
                 "train seconds": m["timings"]["fit_seconds"], "run": m["run"],
             })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame = frame.sort_values(["model", "training", "dataset", "val split"], ignore_index=True)
+    return frame
 
 
 def discover(only: list[str] | None = None) -> list[Path]:
@@ -80,7 +83,8 @@ def _parameters_for(nb: Path, args) -> dict:
     import papermill as pm
 
     declared = pm.inspect_notebook(str(nb))
-    wanted = {"profile": args.profile, "device": args.device}
+    wanted = {"profile": args.profile, "device": args.device, "epochs": args.epochs, "out_dir": args.out_dir,
+              "data_dir": args.data_dir, "reports_dir": str(Path(args.reports).resolve())}
     if args.ucf101:
         wanted["data_root"] = args.ucf101
     if args.hmdb51:
@@ -158,14 +162,18 @@ column says which clips were averaged).</p>
 def run_series(args) -> int:
     import papermill as pm
 
-    reports = REPO / args.reports
+    reports = (REPO / args.reports).resolve()
     executed_dir = reports / "executed"
     executed_dir.mkdir(parents=True, exist_ok=True)
-    out_dir = REPO / "artifacts"
+    out_dir = Path(args.out_dir).resolve() if args.out_dir else REPO / "artifacts"
     notebooks = discover(args.only)
     if not notebooks:
         print("run_all: no notebooks to run")
         return 0
+    # kernels inherit this environment: inline figures (not a headless Agg backend) and no text progress bars,
+    # which would fill the rendered HTML with walls of carriage-return lines
+    os.environ.pop("MPLBACKEND", None)
+    os.environ["TQDM_DISABLE"] = "1"
     log: list[dict] = []
     failed = []
     for nb in notebooks:
@@ -173,7 +181,7 @@ def run_series(args) -> int:
         params = _parameters_for(nb, args)
         print(f"run_all: {nb.name} {params}", flush=True)
         start = time.perf_counter()
-        entry = {"notebook": nb.name, "executed": str(target.relative_to(REPO)), "parameters": params}
+        entry = {"notebook": nb.name, "executed": str(target), "parameters": params}
         try:
             pm.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent), kernel_name="python3",
                                 progress_bar=False, log_output=False)
@@ -207,9 +215,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None, help="cpu | cuda (default: the profile's)")
     parser.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 03,07")
     parser.add_argument("--failfast", action="store_true", help="stop at the first failing notebook")
-    parser.add_argument("--reports", default="reports")
+    parser.add_argument("--epochs", type=int, default=None, help="override every training's epochs (smoke runs)")
+    parser.add_argument("--out-dir", default=None, help="artifacts folder (default: artifacts/)")
+    parser.add_argument("--data-dir", default=None, help="generated data and caches (default: data/)")
+    parser.add_argument("--reports", default="reports", help="where executed notebooks and HTML go")
     args = parser.parse_args(argv)
     args.only = [x.strip().zfill(2) for x in args.only.split(",")] if args.only else None
+    for name in ("out_dir", "data_dir"):
+        if getattr(args, name):
+            setattr(args, name, str(Path(getattr(args, name)).resolve()))
     return run_series(args)
 
 

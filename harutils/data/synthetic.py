@@ -288,7 +288,7 @@ def _write_hmdb_splits(out: Path, classes, groups, clips, names) -> None:
 
 
 DEFAULTS = {"ucf101": {"groups": 8, "clips_per_group": 4, "frames": (32, 48)},
-            "hmdb51": {"groups": 8, "clips_per_group": 3, "frames": (32, 48)}}
+            "hmdb51": {"groups": 8, "clips_per_group": 2, "frames": (32, 48)}}
 
 
 def ensure_default(layout: str, data_dir: str | Path = "data", seed: int = 0, progress: bool = True) -> Path:

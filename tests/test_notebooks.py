@@ -1,0 +1,140 @@
+"""The notebook series: hygiene of every notebook, and the whole series executed by the report runner on the
+smallest settings (one epoch), checked through the files each notebook writes and the rendered index page."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import REPO
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+TRAINING = {"03_late_fusion": "late_fusion", "04_c3d": "c3d", "05_lrcn": "lrcn", "06_i3d": "i3d",
+            "07_nonlocal": "nonlocal"}
+
+
+def test_the_series_is_complete():
+    names = [nb.stem for nb in NOTEBOOKS]
+    assert names == ["01_dataset_exploration", "02_frame_extraction", *TRAINING, "08_joint_training",
+                     "09_qualitative_analysis", "10_results"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_hygiene(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    assert code[0] is tagged[0], "the parameters cell is the first code cell"
+    for line in tagged[0].source.splitlines():
+        assert re.match(r"^\w+: [\w |\[\],]+ = .+#", line), f"typed, commented parameter: {line!r}"
+    for cell in code:
+        assert not cell.get("outputs") and cell.get("execution_count") is None, "committed without outputs"
+        src = cell.source
+        assert not re.search(r"^\s*(def|class) ", src, re.M), "no def/class in notebooks: logic lives in harutils"
+        assert "sys.path" not in src and "!pip" not in src and "import *" not in src
+
+
+def test_notebooks_are_generated_from_the_script(tmp_path):
+    """The committed notebooks equal what scripts/make_notebooks.py writes (one source of truth)."""
+    shutil.copytree(REPO / "scripts", tmp_path / "scripts")
+    subprocess.run([sys.executable, str(tmp_path / "scripts" / "make_notebooks.py")], check=True,
+                   capture_output=True, cwd=tmp_path)
+    for nb in NOTEBOOKS:
+        assert (tmp_path / "notebooks" / nb.name).read_text() == nb.read_text(), f"{nb.name} is stale"
+
+
+# ---------------------------------------------------------------- the whole series, once
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory):
+    from harutils import report
+
+    tmp = tmp_path_factory.mktemp("series")
+    code = report.main(["--epochs", "1", "--reports", str(tmp / "reports"), "--out-dir", str(tmp / "artifacts"),
+                        "--data-dir", str(tmp / "data")])
+    return {"code": code, "reports": tmp / "reports", "artifacts": tmp / "artifacts"}
+
+
+def _finite(value) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+@pytest.mark.notebook
+def test_every_notebook_executes(series):
+    log = json.loads((series["reports"] / "run_log.json").read_text())
+    failed = {e["notebook"]: e.get("error") for e in log if e["status"] != "ok"}
+    assert not failed, failed
+    assert series["code"] == 0
+    assert [e["notebook"] for e in log] == [nb.name for nb in NOTEBOOKS]
+    for nb in NOTEBOOKS:
+        assert (series["reports"] / "executed" / nb.name).is_file()
+        assert (series["reports"] / f"{nb.stem}.html").is_file()
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_writes_its_key_metrics(series, path):
+    metrics = json.loads((series["artifacts"] / "key_metrics" / f"{path.stem}.json").read_text())
+    assert metrics and all(_finite(v) for v in metrics.values()), metrics
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("stem", TRAINING)
+def test_training_notebooks_write_metrics(series, stem):
+    (path,) = series["artifacts"].glob(f"{TRAINING[stem]}_ucf101_split1_demo/metrics.json")
+    m = json.loads(path.read_text())
+    test = m["test"]["ucf101"]
+    for key in ("video_top1", "clip_top1", "video_top5", "mean_class_accuracy"):
+        assert 0 <= test[key] <= 1, key
+    assert test["views"] and len(test["confusion_matrix"]) == len(test["per_class_accuracy"]) == 14
+    assert set(test["temporal_order_probe"]) == {"ordered", "shuffle", "reverse"}
+    assert m["config"]["epochs"] == 1 and len(m["history"]) == 1
+    assert _finite(m["timings"]["fit_seconds"])
+
+
+@pytest.mark.notebook
+def test_joint_and_leaky_runs_exist(series):
+    runs = {p.parent.name for p in series["artifacts"].glob("*/metrics.json")}
+    for model in ("late_fusion", "c3d", "nonlocal"):
+        assert f"{model}_ucf101+hmdb51_split1_demo" in runs
+        assert f"{model}_hmdb51_split1_demo" in runs
+    assert "late_fusion_ucf101_split1_demo_leakyval" in runs
+
+
+@pytest.mark.notebook
+def test_index_links_every_notebook_and_holds_the_results(series):
+    page = (series["reports"] / "index.html").read_text()
+    for nb in NOTEBOOKS:
+        assert f'href="{nb.stem}.html"' in page
+    assert 'class="dataframe results"' in page
+    for model in TRAINING.values():
+        assert f"<td>{model}</td>" in page
+
+
+@pytest.mark.notebook
+def test_index_renders_in_headless_chromium(series):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (run_tests.sh installs Debian's chromium when it can)")
+    shot = series["reports"] / "index.png"
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={series['reports'] / 'chromium-profile'}", "--window-size=1280,1600",
+         f"--screenshot={shot}", (series["reports"] / "index.html").as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    artifacts = REPO / "reports" / "test-artifacts"
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, artifacts / "index.png")
