@@ -94,7 +94,11 @@ def grad_cam(model: nn.Module, clip: torch.Tensor, target: int, layer: nn.Module
 
 
 def guided_backprop(model: nn.Module, clip: torch.Tensor, target: int) -> np.ndarray:
-    """Guided backpropagation (Springenberg et al., 2015): |gradient| per pixel, max over colour, (T, H, W) in [0, 1]."""
+    """Guided backpropagation (Springenberg et al., 2015): |gradient| per pixel, max over colour.
+
+    Returns:
+        (T, H, W) in [0, 1].
+    """
     from captum.attr import GuidedBackprop
 
     with explainable(model):

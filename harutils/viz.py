@@ -147,4 +147,5 @@ def gif_html(gif: bytes, width: int = 256, caption: str = "") -> str:
     """An <img> tag with the GIF inline, so it survives in the rendered HTML report."""
     data = base64.b64encode(gif).decode()
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return f'<figure style="display:inline-block;margin:4px"><img width="{width}" src="data:image/gif;base64,{data}"/>{cap}</figure>'
+    img = f'<img width="{width}" src="data:image/gif;base64,{data}"/>'
+    return f'<figure style="display:inline-block;margin:4px">{img}{cap}</figure>'

@@ -13,12 +13,13 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 
-PARAMS_COMMON = '''profile: str = "demo"          # "demo": CPU, synthetic data, small models | "full": GPU, real data, paper settings
+PARAMS_COMMON = ('''profile: str = "demo"          # "demo": CPU, synthetic data, small models'''
+                 ''' | "full": GPU, real data, paper settings
 dataset: str = "ucf101"        # "ucf101" | "hmdb51"
 data_root: str = ""            # empty: the synthetic dataset in that layout, generated on first use
 split: int = 1                 # official split 1-3
 data_dir: str = "../data"      # generated data and frame caches
-out_dir: str = "../artifacts"  # checkpoints and metrics JSON'''
+out_dir: str = "../artifacts"  # checkpoints and metrics JSON''')
 
 PARAMS_TRAIN = PARAMS_COMMON + '''
 epochs: int | None = None      # None: the profile's value
@@ -177,7 +178,7 @@ viz.strip(read_frames(path, idx, size=112).numpy(), "5 uniform frames", [str(i) 
 idx = sampling.Clip(16)(n)[0][::2]
 viz.strip(read_frames(path, idx, size=112).numpy(), "every other frame of the centred 16-frame clip",
           [str(i) for i in idx]);"""),
-    md(f"""## Building the frame cache
+    md("""## Building the frame cache
 All frames of every video at the training resolution (the profile's shorter side), so random clips are drawn
 afresh each epoch; bad videos are reported and skipped. A second build reuses every entry."""),
     code("""root = datasets.resolve_root(dataset, data_root, data_dir)
