@@ -52,7 +52,7 @@ class RunConfig:
     optimizer: str = "adam"
     scheduler: str = "exponential"
     size: str = "demo"
-    pretrained: str | None = None
+    pretrained: str | bool | None = None  # None: the profile's; False: no weights; "imagenet"; a checkpoint path
     frame_stride: int = 2
     cache_size: int | None = None  # shorter side of cached frames
     hflip: bool = False

@@ -90,6 +90,11 @@ def compute_metrics(probs: np.ndarray, labels: np.ndarray, classes: list[str]) -
     from sklearn.metrics import confusion_matrix
 
     n, v, k = probs.shape
+    if n == 0:  # an empty subset (e.g. a validation split with no video on disk): no accuracy to report
+        nan = float("nan")
+        return {"clip_top1": nan, "clip_top5": nan, "video_top1": nan, "video_top5": nan,
+                "mean_class_accuracy": nan, "per_class_accuracy": {c: None for c in classes},
+                "confusion_matrix": [[0] * len(classes) for _ in classes], "num_videos": 0, "num_views": int(v)}
     clip_scores = probs.reshape(n * v, k)
     clip_labels = np.repeat(labels, v)
     video = probs.mean(1)  # mean of the softmax over views

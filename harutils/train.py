@@ -406,7 +406,8 @@ def fit(model: nn.Module, train_data, val_data, config: RunConfig, classes: dict
         scheduler.step()
         row["epoch_seconds"] = time.perf_counter() - t0
         history.rows.append(row)
-        improved = row["val_acc"] > history.best_score
+        # the first epoch is always kept, so a run whose validation set is empty (or NaN) still has a best.pt
+        improved = row["val_acc"] > history.best_score or history.best_epoch < 0
         if improved:
             history.best_epoch, history.best_score = epoch + 1, row["val_acc"]
         if info.main:
@@ -517,7 +518,14 @@ def run(cfg: RunConfig, progress: bool = True) -> dict:
             metrics["cache"] = b.cache_report
             results[n] = metrics
             tracker.summary({f"test/{n}/video_top1": metrics["video_top1"],
-                             f"test/{n}/clip_top1": metrics["clip_top1"]})
+                             f"test/{n}/clip_top1": metrics["clip_top1"],
+                             f"test/{n}/mean_class_accuracy": metrics["mean_class_accuracy"]})
+            if tracker.run is not None:
+                from . import viz
+
+                figure = viz.confusion(metrics["confusion_matrix"], b.classes, f"{cfg.run_name}: {n} test")
+                tracker.log_figure(f"confusion/{n}", figure)
+                viz.plt.close(figure)
         test_seconds = time.perf_counter() - t_test
     rows = history.rows
     step_seconds = sum(r["data_seconds"] + r["compute_seconds"] for r in rows)
@@ -574,6 +582,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pretrained", default=None, help="imagenet | none | a checkpoint path (default: profile)")
     parser.add_argument("--wandb", default=None, help="online | offline | disabled (default: WANDB_MODE or offline)")
     parser.add_argument("--out", default="artifacts")
     parser.add_argument("--data-dir", default="data")
@@ -582,7 +591,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = make_config(args.model, args.dataset, args.profile, data_root=args.data_root, split=args.split,
                       epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, device=args.device,
                       num_workers=args.workers, seed=args.seed, wandb_mode=args.wandb, out_dir=args.out,
-                      data_dir=args.data_dir, joint_with=args.joint_with, joint_root=args.joint_root)
+                      data_dir=args.data_dir, joint_with=args.joint_with, joint_root=args.joint_root,
+                      pretrained=False if args.pretrained == "none" else args.pretrained)
     out = run(cfg, progress=not args.no_progress)
     if int(os.environ.get("RANK", "0")) == 0:
         for n, m in out["test"].items():

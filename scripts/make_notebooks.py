@@ -384,6 +384,8 @@ def main() -> None:
     out = ROOT / "notebooks"
     out.mkdir(exist_ok=True)
     for name, cells in NOTEBOOKS:
+        for i, cell in enumerate(cells):
+            cell.id = f"cell-{i:02d}"  # stable ids: regenerating gives identical files
         nb = new_notebook(cells=cells, metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3 (harutils)", "language": "python"},
             "language_info": {"name": "python"}})

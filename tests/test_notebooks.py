@@ -137,3 +137,35 @@ def test_index_renders_in_headless_chromium(series):
     artifacts = REPO / "reports" / "test-artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, artifacts / "index.png")
+
+
+def _tiny_notebook(path, body: str):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# tiny"),
+        nbformat.v4.new_code_cell('profile: str = "demo"  # profile', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(body)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.parametrize("failfast", [False, True])
+def test_a_failing_notebook_is_named_and_the_others_still_render(tmp_path, monkeypatch, capsys, failfast):
+    from harutils import report
+
+    bad = _tiny_notebook(tmp_path / "01_bad.ipynb", 'raise ValueError("boom in the notebook")')
+    good = _tiny_notebook(tmp_path / "02_good.ipynb", 'print("fine")')
+    monkeypatch.setattr(report, "discover", lambda only=None: [bad, good])
+    args = ["--reports", str(tmp_path / "reports"), "--out-dir", str(tmp_path / "art")] + (["--failfast"] * failfast)
+    assert report.main(args) == 1
+    err = capsys.readouterr().err
+    assert "01_bad.ipynb FAILED; partial output in" in err and "boom in the notebook" in err
+    log = json.loads((tmp_path / "reports" / "run_log.json").read_text())
+    assert log[0]["status"] == "failed" and (tmp_path / "reports" / "executed" / "01_bad.ipynb").is_file()
+    assert (tmp_path / "reports" / "01_bad.html").is_file()  # the partial output is rendered too
+    if failfast:
+        assert len(log) == 1
+    else:
+        assert log[1]["status"] == "ok" and (tmp_path / "reports" / "02_good.html").is_file()
+    page = (tmp_path / "reports" / "index.html").read_text()
+    assert 'class="failed"' in page and "01_bad.html" in page

@@ -225,3 +225,22 @@ def test_ddp_two_cpu_processes_agree(tmp_path, tiny_ucf):
     assert r0["test"]["ucf101"] == r1["test"]["ucf101"] == metrics["test"]["ucf101"]["video_top1"]
     n_test = len(__import__("harutils.data.ucf101", fromlist=["UCF101"]).UCF101(tiny_ucf, subset="test"))
     assert metrics["test"]["ucf101"]["num_videos"] == n_test
+
+
+@pytest.mark.slow
+def test_full_profile_path_on_the_real_fixture_clips(tmp_path):
+    """The full profile end to end on the real UCF101 clips of ../shared (CPU, one epoch, no pretrained weights,
+    which cannot be downloaded here): full-size ResNet-152 Late Fusion at 224 px, real split files, missing videos."""
+    from conftest import UCF101_FIXTURE
+
+    if not UCF101_FIXTURE.is_dir():
+        pytest.skip(f"the real fixtures are not at {UCF101_FIXTURE}")
+    cfg = make_config("late_fusion", "ucf101", "full", data_root=str(UCF101_FIXTURE), epochs=1, device="cpu",
+                      pretrained=False, num_workers=0, batch_size=2, wandb_mode="disabled", test_views=1,
+                      out_dir=str(tmp_path / "art"), data_dir=str(tmp_path / "data"))
+    with pytest.warns(UserWarning, match="not on disk and were left out"):
+        out = T.run(cfg, progress=False)
+    test = out["test"]["ucf101"]
+    assert test["num_videos"] == 10 and len(test["per_class_accuracy"]) == 101
+    assert out["parameters"] > 58_000_000 and out["config"]["size"] == "full"
+    assert (cfg.run_dir / "best.pt").is_file()
