@@ -12,6 +12,7 @@ import argparse
 import html
 import json
 import os
+import re
 import sys
 import time
 import traceback
@@ -79,19 +80,24 @@ def discover(only: list[str] | None = None) -> list[Path]:
     return notebooks
 
 
-def _parameters_for(nb: Path, args) -> dict:
-    import papermill as pm
+def declared_parameters(nb: Path) -> set[str]:
+    """Names assigned in a notebook's ``parameters`` cell (papermill's own inspection misses ``int | None``)."""
+    import nbformat
 
-    declared = pm.inspect_notebook(str(nb))
+    for cell in nbformat.read(nb, as_version=4).cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            return set(re.findall(r"^(\w+)\s*(?::[^=]*)?=", cell.source, re.M))
+    return set()
+
+
+def _parameters_for(nb: Path, args) -> dict:
+    declared = declared_parameters(nb)
     wanted = {"profile": args.profile, "device": args.device, "epochs": args.epochs, "out_dir": args.out_dir,
               "data_dir": args.data_dir, "reports_dir": str(Path(args.reports).resolve())}
     if args.ucf101:
         wanted["data_root"] = args.ucf101
     if args.hmdb51:
         wanted["joint_root"] = args.hmdb51
-        wanted["hmdb51_root"] = args.hmdb51
-    if args.ucf101:
-        wanted["ucf101_root"] = args.ucf101
     return {k: v for k, v in wanted.items() if k in declared and v is not None}
 
 

@@ -169,3 +169,16 @@ def test_a_failing_notebook_is_named_and_the_others_still_render(tmp_path, monke
         assert log[1]["status"] == "ok" and (tmp_path / "reports" / "02_good.html").is_file()
     page = (tmp_path / "reports" / "index.html").read_text()
     assert 'class="failed"' in page and "01_bad.html" in page
+
+
+def test_the_runner_passes_every_declared_parameter():
+    from types import SimpleNamespace
+
+    from harutils import report
+
+    args = SimpleNamespace(profile="demo", device="cpu", epochs=1, out_dir="/a", data_dir="/d", reports="r",
+                           ucf101="/u", hmdb51="/h")
+    params = report._parameters_for(REPO / "notebooks" / "08_joint_training.ipynb", args)
+    assert params["epochs"] == 1 and params["device"] == "cpu" and params["joint_root"] == "/h"
+    assert params["data_root"] == "/u" and params["out_dir"] == "/a"
+    assert "reports_dir" not in params  # 08 does not declare it
