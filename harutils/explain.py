@@ -55,8 +55,7 @@ def _is_per_frame(model: nn.Module) -> bool:
 def activation_map(model: nn.Module, clip: torch.Tensor, layer: nn.Module | None = None) -> np.ndarray:
     """Mean absolute activation of ``layer`` (default: the last stage), as (T, H, W) in [0, 1]."""
     layer = layer or target_layer(model)
-    model.eval()
-    with captured(layer) as store, torch.no_grad():
+    with explainable(model), captured(layer) as store, torch.no_grad():
         model(clip)
     act = store["out"].abs().mean(1, keepdim=True)  # (N, C, ...) -> (N, 1, ...)
     return _to_clip_maps(act, clip.shape, _is_per_frame(model))
@@ -136,3 +135,26 @@ def display_frames(clip: torch.Tensor) -> np.ndarray:
     x = clip[0].detach().permute(1, 2, 3, 0).float()  # (3, T, H, W) -> (T, H, W, 3)
     x = (x - x.min()) / (x.max() - x.min()).clamp_min(1e-12)
     return (x.cpu().numpy() * 255).astype(np.uint8)
+
+
+def explain_clip(model: nn.Module, clip: torch.Tensor, target: int) -> dict:
+    """Everything the qualitative notebook shows for one clip and its class.
+
+    Args:
+        model: a trained registered model.
+        clip: one view ``(3, T, H, W)``, several ``(V, 3, T, H, W)`` (the first is used) or a batch of one.
+        target: the class to explain.
+
+    Returns:
+        dict with ``frames`` (T, H, W, 3) uint8, ``maps`` (name -> (T, H, W) in [0, 1]: activation, Grad-CAM,
+        guided backprop), ``importance`` (Grad-CAM mass per frame) and ``gif`` (the animated Grad-CAM overlay).
+    """
+    if clip.ndim == 4:
+        clip = clip[None]  # (3, T, H, W) -> (1, 3, T, H, W)
+    clip = clip[:1]  # the first view or clip
+    cam = grad_cam(model, clip, target)
+    frames = display_frames(clip)
+    maps = {"activation": activation_map(model, clip), "Grad-CAM": cam,
+            "guided backprop": guided_backprop(model, clip, target)}
+    return {"frames": frames, "maps": maps, "importance": frame_importance(cam),
+            "gif": to_gif(overlay(frames, cam))}

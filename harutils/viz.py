@@ -135,17 +135,39 @@ def temporal_probe(probes: dict[str, dict]):
     return fig
 
 
-def frame_importance(scores: np.ndarray, title: str = "Which frames mattered (Grad-CAM mass per frame)"):
-    fig, ax = plt.subplots(figsize=(8, 2.4))
-    ax.bar(np.arange(len(scores)), scores / max(scores.sum(), 1e-12))
-    ax.set(xlabel="frame of the clip", ylabel="share", title=title)
-    fig.tight_layout()
-    return fig
-
-
 def gif_html(gif: bytes, width: int = 256, caption: str = "") -> str:
     """An <img> tag with the GIF inline, so it survives in the rendered HTML report."""
     data = base64.b64encode(gif).decode()
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
     img = f'<img width="{width}" src="data:image/gif;base64,{data}"/>'
     return f'<figure style="display:inline-block;margin:4px">{img}{cap}</figure>'
+
+
+def explanation(result: dict, title: str):
+    """Rows of frames: the input, then each map overlaid; and the Grad-CAM mass per frame.
+
+    Args:
+        result: :func:`harutils.explain.explain_clip`'s output.
+        title: what the clip is.
+    """
+    from .explain import overlay
+
+    frames, maps = result["frames"], result["maps"]
+    rows = [("input", frames)] + [(name, overlay(frames, heat)) for name, heat in maps.items()]
+    t = len(frames)
+    fig, axes = plt.subplots(len(rows) + 1, t, figsize=(1.6 * t, 1.7 * (len(rows) + 1)), squeeze=False)
+    for r, (name, images) in enumerate(rows):
+        for i in range(t):
+            axes[r, i].imshow(images[i])
+            axes[r, i].axis("off")
+        axes[r, 0].set_title(name, loc="left", fontsize=9)
+    gs = axes[-1, 0].get_gridspec()
+    for ax in axes[-1]:
+        ax.remove()
+    bar = fig.add_subplot(gs[-1, :])
+    scores = result["importance"]
+    bar.bar(np.arange(t), scores / max(scores.sum(), 1e-12))
+    bar.set(xlabel="frame", ylabel="Grad-CAM share", xticks=range(t))
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -279,27 +279,16 @@ common = dict(data_root=data_root, split=split, epochs=epochs, device="cpu", wan
     md("""## Explanations per model
 For each model and clip: the input frames, the mean activation of the last stage, Grad-CAM for the true class,
 guided backpropagation, the share of Grad-CAM mass per frame, and the Grad-CAM overlay as an animation."""),
-    code("""peaks = {}
-for m in names:
+    code("""for m in names:
     cfg = config.make_config(m, dataset, profile, **common)
-    train.load_or_run(cfg)
+    train.load_or_run(cfg)  # trains first when notebooks 03-07 have not run
     model = train.load_trained_model(cfg)
     test = train.build_data(cfg, model, progress=False).test
     for i in np.linspace(0, len(test) - 1, clips).astype(int):
         clip, label = test[int(i)]
-        clip = clip[0:1] if clip.ndim == 5 else clip[None]  # the first view: (1, 3, T, H, W)
-        frames = explain.display_frames(clip)
-        cam = explain.grad_cam(model, clip, label)
-        maps = {"activation": explain.activation_map(model, clip), "Grad-CAM": cam,
-                "guided backprop": explain.guided_backprop(model, clip, label)}
-        title = f"{m}: {test.classes[label]}"
-        viz.strip(frames, title + " (input)")
-        for name, heat in maps.items():
-            viz.strip(explain.overlay(frames, heat), f"{title}: {name}")
-        importance = explain.frame_importance(cam)
-        peaks[f"{m} {test.classes[label]}"] = int(importance.argmax())
-        viz.frame_importance(importance, f"{title}: Grad-CAM mass per frame")
-        display(HTML(viz.gif_html(explain.to_gif(explain.overlay(frames, cam)), caption=title + ", Grad-CAM")))"""),
+        result = explain.explain_clip(model, clip, label)
+        viz.explanation(result, f"{m}: {test.classes[label]}")
+        display(HTML(viz.gif_html(result["gif"], caption=f"{m}: {test.classes[label]}, Grad-CAM")))"""),
     md("""## Reading the maps
 A model that uses motion puts its Grad-CAM mass on the moving limbs and on the frames where the motion happens; a
 model that relies on appearance spreads it over the figure in every frame. C3D's last stage has one time step at
