@@ -119,21 +119,63 @@ def dataset_root(cfg: RunConfig, name: str, progress: bool = True) -> Path:
 
 
 def frame_cache(cfg: RunConfig, name: str, root: Path):
-    """The run's all-frames cache of one dataset, at ``cfg.cache_size``, under ``data_dir/cache``."""
+    """The run's all-frames cache of one dataset at ``cfg.cache_size``, under ``data_dir/cache``; None when the
+    configuration decodes clips on the fly (``cache_frames=False``)."""
     import hashlib
 
     from .data.cache import FrameCache
 
+    if not cfg.cache_frames:
+        return None
     key = f"{name}_{hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:8]}_{cfg.cache_size}"
     return FrameCache(Path(cfg.data_dir) / "cache" / key, frame_size=cfg.cache_size)
 
 
+def prepare_frames(cfg: RunConfig, name: str, root: Path, videos, progress: bool = True):
+    """Make a dataset's videos ready to read: build the frame cache, or (without one) probe every video once.
+
+    Args:
+        videos: the videos of the run (all subsets).
+
+    Returns:
+        CacheReport: what was built or reused, and the videos that cannot be read (to leave out).
+    """
+    from .data.cache import CacheReport
+
+    cache = frame_cache(cfg, name, root)
+    if cache is not None:
+        return cache.build(videos, progress=progress)
+    from .data.manifest import probe_row
+    from .data.parallel import map_with_progress
+
+    report = CacheReport(probed=len(videos))
+    for row in map_with_progress(probe_row, [str(v) for v in videos], None, "probing videos", progress):
+        if row["status"] != "ok":
+            report.bad.append((row["path"], row["status"]))
+    report.bad.sort()
+    return report
+
+
+def check_frame_size(cfg: RunConfig, model: nn.Module) -> None:
+    """Frames decoded smaller than the model's crop would be padded with black borders: refuse early.
+
+    Raises:
+        ValueError: ``cfg.cache_size`` (the shorter side frames are decoded at) is below the crop.
+    """
+    crop = max(model.input_size[1:])
+    if cfg.cache_size is not None and cfg.cache_size < crop:
+        raise ValueError(f"cache_size={cfg.cache_size} is smaller than the {cfg.model} crop of {crop} px: frames "
+                         f"would be padded; use at least {crop} (the papers resize to 8/7 of the crop)")
+
+
 def build_data(cfg: RunConfig, model: nn.Module, name: str | None = None, progress: bool = True) -> DataBundle:
-    """Datasets of one run: group-aware train/val, official test, read through a frame cache built first."""
+    """Datasets of one run: group-aware train/val, official test, read through a frame cache built first (or
+    decoded on the fly at ``cfg.cache_size`` when the configuration caches no frames)."""
     from .data.hmdb51 import HMDB51
     from .data.transforms import ClipTransform
     from .data.ucf101 import UCF101
 
+    check_frame_size(cfg, model)
     name = name or cfg.dataset
     root = dataset_root(cfg, name, progress)
     cls = UCF101 if name == "ucf101" else HMDB51
@@ -144,12 +186,12 @@ def build_data(cfg: RunConfig, model: nn.Module, name: str | None = None, progre
         return ClipTransform(size, training, model.preprocessing, hflip=cfg.hflip and training,
                              randaugment=cfg.randaugment and training, subtract_mean_frame=cfg.subtract_mean_frame)
 
-    cache = frame_cache(cfg, name, root)
-    common = {"split": cfg.split, "seed": cfg.seed, "cache": cache, "leaky_val": cfg.leaky_val}
+    common = {"split": cfg.split, "seed": cfg.seed, "cache": frame_cache(cfg, name, root),
+              "frame_size": cfg.cache_size, "leaky_val": cfg.leaky_val}
     train = cls(root, subset="train", sampler=train_s, transform=transform(True), **common)
     val = cls(root, subset="val", sampler=val_s, transform=transform(False), training=False, **common)
     test = cls(root, subset="test", sampler=test_s, transform=transform(False), training=False, **common)
-    report = cache.build([p for ds in (train, val, test) for p, _ in ds.samples], progress=progress)
+    report = prepare_frames(cfg, name, root, [p for ds in (train, val, test) for p, _ in ds.samples], progress)
     bad = [p for p, _ in report.bad]
     for ds in (train, val, test):
         ds.exclude(bad)

@@ -148,9 +148,9 @@ The three sampling strategies of the series, drawn on one video so you can see w
 16-frame clips** (the video-level evaluation). Then the frame cache: every video decoded once into compact arrays,
 so that training epochs decode no video.
 
-**Reads** the dataset. **Writes** the frame cache under `data/cache/` and key metrics."""),
+**Reads** the dataset. **Writes** the frame cache under `data/cache/` (demo profile) and key metrics."""),
     params(PARAMS_COMMON + '''
-cache_size: int | None = None  # shorter side of cached frames; None: the profile's value'''),
+cache_size: int | None = None  # shorter side frames are decoded at; None: the profile's value'''),
     code("""import time
 
 import numpy as np
@@ -159,7 +159,7 @@ from harutils import config, report, train, viz
 from harutils.data import datasets, sampling
 from harutils.data.video import probe, read_frames
 
-# the cache settings of the profile (they are the same for every model)
+# the frame settings of the profile, as C3D uses them (the full profile decodes at 8/7 of each model's crop)
 cfg = config.make_config("c3d", dataset, profile, data_root=data_root, split=split, data_dir=data_dir,
                          out_dir=out_dir, cache_size=cache_size)
 test = datasets.open_dataset(dataset, data_root, split, "test", data_dir=data_dir)
@@ -179,21 +179,23 @@ idx = sampling.Clip(16)(n)[0][::2]
 viz.strip(read_frames(path, idx, size=112).numpy(), "every other frame of the centred 16-frame clip",
           [str(i) for i in idx]);"""),
     md("""## Building the frame cache
-All frames of every video at the training resolution (the profile's shorter side), so random clips are drawn
-afresh each epoch; bad videos are reported and skipped. A second build reuses every entry."""),
+Demo profile: all frames of every video at the training resolution (the profile's shorter side), so random clips
+are drawn afresh each epoch; bad videos are reported and skipped, and a second build reuses every entry. Full
+profile: an all-frames cache of UCF101 at 256 px would take about 650 GB, so clips are decoded on the fly by the
+DataLoader workers instead; this step then only probes every video and reports the unreadable ones."""),
     code("""root = datasets.resolve_root(dataset, data_root, data_dir)
 videos = [p for subset in ("train", "val", "test")
           for p, _ in datasets.open_dataset(dataset, data_root, split, subset, data_dir=data_dir).samples]
-cache = train.frame_cache(cfg, dataset, root)
 start = time.perf_counter()
-print(cache.build(videos))
+print(train.prepare_frames(cfg, dataset, root, videos))
 build_seconds = time.perf_counter() - start
 start = time.perf_counter()
-print(cache.build(videos, progress=False))
+print(train.prepare_frames(cfg, dataset, root, videos, progress=False))
 reuse_seconds = time.perf_counter() - start
 print(f"built in {build_seconds:.1f} s, checked again in {reuse_seconds:.2f} s")"""),
     code("""report.record_key_metrics(out_dir, "02_frame_extraction", {
-    "videos cached": len(videos), "build s": build_seconds, "cache size": cfg.cache_size})""", hide=True),
+    "videos": len(videos), "cached": bool(cfg.cache_frames), "build s": build_seconds,
+    "frame size": cfg.cache_size})""", hide=True),
 ]))
 
 NOTEBOOKS.append(model_notebook("03", "late_fusion", "Late Fusion", "late_fusion", "LateFusion",

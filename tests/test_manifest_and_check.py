@@ -30,8 +30,8 @@ def test_manifest_rows_and_cache(tmp_path, monkeypatch):
     assert (m["status"] == "missing").sum() == 1
     # a rescan probes only what changed
     calls = []
-    real = manifest._probe_row
-    monkeypatch.setattr(manifest, "_probe_row", lambda p: calls.append(p) or real(p))
+    real = manifest.probe_row
+    monkeypatch.setattr(manifest, "probe_row", lambda p: calls.append(p) or real(p))
     again = manifest.scan(ds, out, workers=1, progress=False)
     assert calls == [] and again["frames"].tolist() == m["frames"].tolist()
     os.utime(bad, ns=(1, 1_000_000_000))

@@ -201,10 +201,24 @@ def test_config_profiles():
     assert (demo.size, demo.device, demo.pretrained, demo.subtract_mean_frame) == ("demo", "cpu", None, True)
     full = make_config("i3d", "ucf101", "full", epochs=3)
     assert (full.size, full.pretrained, full.hflip, full.epochs) == ("full", "imagenet", True, 3)
+    # full: frames decoded at 8/7 of each model's crop, in the DataLoader workers (no all-frames cache)
+    assert (full.cache_size, full.cache_frames) == (256, False)
+    assert make_config("c3d", "ucf101", "full").cache_size == 128
+    assert (demo.cache_size, demo.cache_frames) == (64, True)
     with pytest.raises(ValueError, match="profile must be"):
         make_config("i3d", profile="laptop")
     with pytest.raises(ValueError, match="unknown parameters"):
         make_config("i3d", learning_rate=1)
+
+
+def test_frames_smaller_than_the_model_crop_are_refused_before_training(tmp_path):
+    from harutils.models import build_model
+
+    model = build_model("i3d", 5, size="full")
+    cfg = make_config("i3d", "ucf101", "full", cache_size=128, data_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="cache_size=128 is smaller than the i3d crop of 224 px"):
+        T.build_data(cfg, model, progress=False)
+    T.check_frame_size(make_config("i3d", "ucf101", "full"), model)  # the profile's own size passes
 
 
 @pytest.mark.slow
@@ -244,3 +258,5 @@ def test_full_profile_path_on_the_real_fixture_clips(tmp_path):
     assert test["num_videos"] == 10 and len(test["per_class_accuracy"]) == 101
     assert out["parameters"] > 58_000_000 and out["config"]["size"] == "full"
     assert (cfg.run_dir / "best.pt").is_file()
+    # clips were decoded on the fly at a 256-pixel shorter side (no cache written)
+    assert test["cache"].startswith("no frame cache") and not (tmp_path / "data" / "cache").exists()

@@ -42,14 +42,20 @@ class CacheReport:
         built: entries decoded now.
         reused: entries already present and valid.
         bad: ``(path, cause)`` of the videos that could not be decoded (left out, never fatal).
+        probed: videos only probed, for runs without a cache (decoded on the fly).
     """
 
     built: int = 0
     reused: int = 0
     bad: list[tuple[str, str]] = field(default_factory=list)
+    probed: int = 0
 
     def __str__(self) -> str:
-        lines = [f"frame cache: {self.built} built, {self.reused} reused, {len(self.bad)} bad videos skipped"]
+        if self.probed:
+            head = f"no frame cache (clips decoded on the fly): {self.probed} videos probed"
+        else:
+            head = f"frame cache: {self.built} built, {self.reused} reused"
+        lines = [f"{head}, {len(self.bad)} bad videos skipped"]
         lines += [f"  bad: {p}: {c}" for p, c in self.bad[:20]]
         if len(self.bad) > 20:
             lines.append(f"  ... and {len(self.bad) - 20} more")

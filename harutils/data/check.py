@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import splits as S
 from .base import DatasetLayoutError
-from .manifest import _probe_row
+from .manifest import probe_row
 from .parallel import map_with_progress
 
 EXPECTED = {"ucf101": {"classes": 101, "videos": 13320}, "hmdb51": {"classes": 51, "videos": 6766}}
@@ -76,7 +76,7 @@ def check_tree(name: str, root: str | Path, decode: bool = True, workers: int | 
         problems.append(f"{len(stray)} .avi files on disk are in no split file; first: {', '.join(stray[:3])}")
     if decode:
         present = [str(video_root / r) for r in sorted(set(listed) & on_disk)]
-        bad = [row for row in map_with_progress(_probe_row, present, workers, "decoding", True)
+        bad = [row for row in map_with_progress(probe_row, present, workers, "decoding", True)
                if row["status"] != "ok"]
         for row in sorted(bad, key=lambda r: r["path"]):
             problems.append(f"unreadable video {row['path']}: {row['status']}")

@@ -19,7 +19,8 @@ COLUMNS = [
 ]
 
 
-def _probe_row(path: str) -> dict:
+def probe_row(path: str) -> dict:
+    """One video's manifest fields; ``status`` is "ok" or the cause it cannot be read."""
     p = Path(path)
     row = {"path": path, "status": "ok", "frames": 0, "fps": 0.0, "width": 0, "height": 0, "duration": 0.0}
     try:
@@ -67,7 +68,7 @@ def scan(dataset, out: str | Path | None = None, workers: int | None = None, pro
                                               "size_bytes", "mtime_ns")})
         else:
             to_probe.append(str(r.path))
-    probed = {row["path"]: row for row in map_with_progress(_probe_row, to_probe, workers, "probing videos", progress)}
+    probed = {row["path"]: row for row in map_with_progress(probe_row, to_probe, workers, "probing videos", progress)}
     for base in rows:
         if base["path"] in probed:
             base.update(probed[base["path"]])

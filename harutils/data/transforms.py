@@ -40,10 +40,12 @@ class ClipTransform:
 
     def __post_init__(self):
         ops: list = []
+        if self.resize and self.resize < max(self.size):
+            raise ValueError(f"resize={self.resize} is smaller than the {self.size[0]}x{self.size[1]} crop")
         if self.resize:
             ops.append(v2.Resize(self.resize, antialias=True))
         if self.training:
-            ops.append(v2.RandomCrop(self.size, pad_if_needed=True))
+            ops.append(v2.RandomCrop(self.size))
             if self.hflip:
                 ops.append(v2.RandomHorizontalFlip())
             if self.randaugment:
@@ -57,7 +59,10 @@ class ClipTransform:
         views = frames.ndim == 5
         if not views:
             frames = frames.unsqueeze(0)  # (T, H, W, 3) -> (1, T, H, W, 3)
-        v, t = frames.shape[:2]
+        v, t, h, w = frames.shape[:4]
+        if not self.resize and (h < self.size[0] or w < self.size[1]):
+            raise ValueError(f"frames of {h}x{w} are smaller than the {self.size[0]}x{self.size[1]} crop; decode "
+                             "them larger (cache_size) rather than padding them with black borders")
         video = tv_tensors.Video(frames.flatten(0, 1).permute(0, 3, 1, 2))  # -> (V*T, 3, H, W), one crop for all
         x = self._spatial(video).as_subclass(torch.Tensor)
         x = x.reshape(v, t, *x.shape[1:]).permute(0, 2, 1, 3, 4)  # (V*T, 3, h, w) -> (V, 3, T, h, w)

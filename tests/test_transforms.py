@@ -1,0 +1,45 @@
+"""Clip transforms: shapes, one crop for the whole clip, normalisation, and no silent padding."""
+
+import pytest
+import torch
+
+from harutils.data.transforms import ClipTransform
+from harutils.models.weights import DEMO, IMAGENET
+
+
+def _frames(t=4, h=48, w=64, views=None, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    shape = (t, h, w, 3) if views is None else (views, t, h, w, 3)
+    return torch.randint(0, 256, shape, dtype=torch.uint8, generator=g)
+
+
+def test_shapes_single_clip_and_views():
+    assert ClipTransform((32, 32), training=True, preprocessing=DEMO)(_frames()).shape == (3, 4, 32, 32)
+    assert ClipTransform((32, 32), training=False, preprocessing=DEMO)(_frames(views=5)).shape == (5, 3, 4, 32, 32)
+
+
+def test_one_random_crop_for_every_frame_of_a_clip():
+    # a clip whose frames are all the same image must stay identical across time after the random crop
+    frame = _frames(t=1)
+    clip = frame.expand(6, -1, -1, -1)
+    torch.manual_seed(3)
+    out = ClipTransform((24, 24), training=True, preprocessing=DEMO, hflip=True)(clip)
+    assert torch.equal(out[:, 0], out[:, 5])
+
+
+def test_centre_crop_and_imagenet_normalisation():
+    frames = _frames(t=2, h=40, w=40)
+    out = ClipTransform((20, 20), training=False, preprocessing=IMAGENET)(frames)
+    centre = frames[:, 10:30, 10:30].permute(3, 0, 1, 2).float() / 255  # (T, h, w, 3) -> (3, T, h, w)
+    mean = torch.tensor(IMAGENET.mean).view(3, 1, 1, 1)
+    std = torch.tensor(IMAGENET.std).view(3, 1, 1, 1)
+    torch.testing.assert_close(out, (centre - mean) / std)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_frames_smaller_than_the_crop_are_refused_not_padded(training):
+    # e.g. frames decoded at a 128-pixel shorter side for a 224-pixel model
+    with pytest.raises(ValueError, match="smaller than the 224x224 crop"):
+        ClipTransform((224, 224), training=training, preprocessing=DEMO)(_frames(h=128, w=170))
+    with pytest.raises(ValueError, match="smaller than the 224x224 crop"):
+        ClipTransform((224, 224), training=training, preprocessing=DEMO, resize=128)
