@@ -34,6 +34,26 @@ _FULL = {
 }
 
 
+# Models trained jointly on UCF101 + HMDB51 (notebook 08): the reference's three on the demo profile, which must fit
+# in 15 CPU minutes with the rest of the series; all five on the full profile.
+_JOINT_MODELS = {"demo": ("late_fusion", "c3d", "nonlocal"), "full": tuple(_FULL)}
+
+
+def joint_models(profile: str, models: str = "") -> list[str]:
+    """The models of the joint-training notebook: ``models`` (comma-separated) or the profile's list.
+
+    Raises:
+        ValueError: an unknown profile or model name.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    names = [m.strip() for m in models.split(",") if m.strip()] or list(_JOINT_MODELS[profile])
+    unknown = [m for m in names if m not in _FULL]
+    if unknown:
+        raise ValueError(f"unknown models {unknown}; choose from {sorted(_FULL)}")
+    return names
+
+
 @dataclass
 class RunConfig:
     """Everything a training run depends on (saved with every checkpoint and result).

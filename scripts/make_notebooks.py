@@ -223,14 +223,15 @@ UCF101 runs of notebooks 03-07 when present. **Writes** the joint runs and the s
 `artifacts/`, and key metrics."""),
     params(PARAMS_TRAIN + '''
 joint_root: str = ""            # HMDB51 root (empty: the synthetic HMDB51-layout dataset)
-models: str = "late_fusion,c3d,nonlocal"  # comma-separated; all five: late_fusion,c3d,lrcn,i3d,nonlocal'''),
+models: str = ""                # comma-separated; empty: the profile's (demo: LF, C3D, NL; full: all five)'''),
     code("""import pandas as pd
 from IPython.display import display
 
 from harutils import config, report, train, viz
 
 common = dict(split=split, epochs=epochs, device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir)
-names = [m.strip() for m in models.split(",") if m.strip()]
+names = config.joint_models(profile, models)
+print("joint training:", ", ".join(names))
 other = {"ucf101": "hmdb51", "hmdb51": "ucf101"}[dataset]""", hide=True),
     md("""## Joint runs
 Each epoch alternates batches of the two datasets; the loss and validation accuracy are logged per dataset, and

@@ -17,7 +17,7 @@ from conftest import REPO
 
 from harutils import evaluate as E
 from harutils import train as T
-from harutils.config import make_config
+from harutils.config import joint_models, make_config
 from harutils.data import synthetic as S
 from harutils.models import JointModel
 
@@ -207,6 +207,11 @@ def test_config_profiles():
     assert (demo.cache_size, demo.cache_frames) == (64, True)
     with pytest.raises(ValueError, match="profile must be"):
         make_config("i3d", profile="laptop")
+    assert joint_models("demo") == ["late_fusion", "c3d", "nonlocal"]
+    assert joint_models("full") == ["late_fusion", "c3d", "lrcn", "i3d", "nonlocal"]
+    assert joint_models("demo", " i3d, lrcn ") == ["i3d", "lrcn"]
+    with pytest.raises(ValueError, match="unknown models"):
+        joint_models("full", "resnet")
     with pytest.raises(ValueError, match="unknown parameters"):
         make_config("i3d", learning_rate=1)
 
