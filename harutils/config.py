@@ -78,7 +78,7 @@ class RunConfig:
     frame_stride: int = 2
     cache_size: int | None = None  # shorter side frames are decoded at (cached or not); at least the model's crop
     cache_frames: bool | None = None  # True: decode every frame once into data_dir/cache (demo); False: decode
-    # clips in the DataLoader workers (full: an all-frames cache of UCF101 at 256 px would take about 650 GB)
+    # clips in the DataLoader workers (full: an all-frames cache of UCF101 at 256 px would take about 640 GB)
     hflip: bool = False
     randaugment: bool = False
     subtract_mean_frame: bool = False
@@ -89,6 +89,8 @@ class RunConfig:
     channels_last: bool = True  # channels_last_3d for 3D models on CUDA
     compile: bool = False
     precise_bn_batches: int = 10  # recompute BatchNorm statistics on this many training batches after each epoch
+    order_probe: bool | None = None  # test the temporal-order probe too (None: single-dataset runs only; the results
+    # notebook compares order sensitivity on those, and on joint runs the probe would only add test time)
     seed: int = 0
     wandb_mode: str = "offline"
     out_dir: str = "artifacts"
@@ -137,13 +139,15 @@ def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **pa
     if profile == "demo":
         base = {"size": "demo", "batch_size": 8, "cache_size": 64, "cache_frames": True, "frame_stride": 2,
                 "hflip": False, "subtract_mean_frame": True, "test_views": 5, "num_workers": 0, "device": "cpu",
-                "pretrained": None}
+                "pretrained": None, "precise_bn_batches": 5}
     else:
         base = {"size": "full", "batch_size": 8, "cache_frames": False, "frame_stride": 1 if model == "c3d" else 2,
                 "hflip": True, "subtract_mean_frame": False, "test_views": 5, "num_workers": 8, "device": "auto"}
     merged = {**base, **table[model], **params}
     if merged.get("joint_with") and "epochs" not in params:
-        merged["epochs"] = max(1, round(merged["epochs"] * 0.6))  # a joint epoch covers both datasets
+        merged["epochs"] = max(1, round(merged["epochs"] * 0.5))  # a joint epoch covers both datasets
+    if merged.get("order_probe") is None:
+        merged["order_probe"] = not merged.get("joint_with")
     if merged.get("device") == "auto":
         import torch
 

@@ -73,6 +73,41 @@ def collect_results(out_dir: str | Path) -> pd.DataFrame:
     return frame
 
 
+REFERENCE_COLUMNS = ("model", "dataset", "training", "test top-1")
+
+
+def read_reference(path: str | Path) -> pd.DataFrame:
+    """The reference report's own table from a CSV with columns ``model, dataset, training, test top-1`` (top-1 in
+    %, training "single" or "joint"). The repository does not ship it: the reference's numbers are in a PDF whose
+    text could not be read where this series was built.
+
+    Raises:
+        FileNotFoundError, ValueError: the file is missing or lacks a column, naming the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"reference numbers not found: {path}")
+    table = pd.read_csv(path)
+    missing = [c for c in REFERENCE_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {missing}; expected {list(REFERENCE_COLUMNS)}")
+    return table[list(REFERENCE_COLUMNS)]
+
+
+def side_by_side(results: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """This run's test top-1 (%, video level, group-aware validation) per model, dataset and training, beside the
+    published numbers (:data:`PUBLISHED`, single-dataset training) and, when given, the reference report's."""
+    ours = results[results["val split"] == "group-aware"]
+    table = ours.assign(**{"this run": ours["test video top-1"] * 100})[["model", "dataset", "training", "this run"]]
+    published = [{"model": m, "dataset": d, "training": "single", "published": p[d], "published source": p["source"]}
+                 for m, p in PUBLISHED.items() for d in ("ucf101", "hmdb51")]
+    table = table.merge(pd.DataFrame(published), on=["model", "dataset", "training"], how="left")
+    if reference is not None:
+        ref = reference.rename(columns={"test top-1": "reference report"})
+        table = table.merge(ref, on=["model", "dataset", "training"], how="outer")
+    return table.sort_values(["model", "training", "dataset"], ignore_index=True)
+
+
 def discover(only: list[str] | None = None) -> list[Path]:
     notebooks = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if only:
@@ -93,7 +128,8 @@ def declared_parameters(nb: Path) -> set[str]:
 def _parameters_for(nb: Path, args) -> dict:
     declared = declared_parameters(nb)
     wanted = {"profile": args.profile, "device": args.device, "epochs": args.epochs, "out_dir": args.out_dir,
-              "data_dir": args.data_dir, "reports_dir": str(Path(args.reports).resolve())}
+              "data_dir": args.data_dir, "reports_dir": str(Path(args.reports).resolve()),
+              "reference_csv": str(Path(args.reference).resolve()) if getattr(args, "reference", None) else None}
     if args.ucf101:
         wanted["data_root"] = args.ucf101
     if args.hmdb51:
@@ -225,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", default=None, help="artifacts folder (default: artifacts/)")
     parser.add_argument("--data-dir", default=None, help="generated data and caches (default: data/)")
     parser.add_argument("--reports", default="reports", help="where executed notebooks and HTML go")
+    parser.add_argument("--reference", default=None,
+                        help="CSV of the reference report's table (model,dataset,training,test top-1), shown in 10")
     args = parser.parse_args(argv)
     args.only = [x.strip().zfill(2) for x in args.only.split(",")] if args.only else None
     for name in ("out_dir", "data_dir"):

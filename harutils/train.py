@@ -552,8 +552,10 @@ def run(cfg: RunConfig, progress: bool = True) -> dict:
         for n, b in bundles.items():
             loader = make_loader(b.test, cfg, False, info, device)
             metrics = E.evaluate(forward_for(net, n), loader, device, b.classes, b.test.views, amp=cfg.amp)
-            metrics["temporal_order_probe"] = E.temporal_order_probe(forward_for(net, n), loader, device, b.classes,
-                                                                     b.test.views, cfg.amp, ordered=metrics)
+            if cfg.order_probe:
+                metrics["temporal_order_probe"] = E.temporal_order_probe(forward_for(net, n), loader, device,
+                                                                         b.classes, b.test.views, cfg.amp,
+                                                                         ordered=metrics)
             # validation accuracy of the kept checkpoint, as measured when it was chosen (1 centred view)
             metrics["val_video_top1"] = history.rows[history.best_epoch - 1][f"val_acc/{n}"]
             metrics["sizes"] = {"train": len(b.train), "val": len(b.val), "test": len(b.test)}

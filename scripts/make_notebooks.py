@@ -181,7 +181,7 @@ viz.strip(read_frames(path, idx, size=112).numpy(), "every other frame of the ce
     md("""## Building the frame cache
 Demo profile: all frames of every video at the training resolution (the profile's shorter side), so random clips
 are drawn afresh each epoch; bad videos are reported and skipped, and a second build reuses every entry. Full
-profile: an all-frames cache of UCF101 at 256 px would take about 650 GB, so clips are decoded on the fly by the
+profile: an all-frames cache of UCF101 at 256 px would take about 640 GB, so clips are decoded on the fly by the
 DataLoader workers instead; this step then only probes every video and reports the unreadable ones."""),
     code("""root = datasets.resolve_root(dataset, data_root, data_dir)
 videos = [p for subset in ("train", "val", "test")
@@ -309,7 +309,8 @@ accuracy, the temporal-order probe, what a leaky validation split costs, and the
 **Reads** every `artifacts/*/metrics.json` and `reports/run_log.json` (written by `run_all.sh`). **Writes** the
 leaky-validation run and key metrics."""),
     params(PARAMS_TRAIN + '''
-reports_dir: str = "../reports"  # where run_all.sh writes its run log'''),
+reports_dir: str = "../reports"  # where run_all.sh writes its run log
+reference_csv: str = ""          # the reference report's table (model,dataset,training,test top-1); empty: none'''),
     code("""import json
 from pathlib import Path
 
@@ -357,16 +358,16 @@ if log_path.is_file():
     display(pd.DataFrame(json.loads(log_path.read_text()))[["notebook", "status", "seconds"]].round(1))
 else:
     print("no run log: run the series with ./run_all.sh to time every notebook")"""),
-    md("""## Published numbers (full profile)
-Single-model RGB results from the papers, beside this run's test accuracy. On the demo profile (synthetic data,
-small models from scratch) they are not comparable and are not shown."""),
+    md("""## Published and reference numbers (full profile)
+This run's test top-1 (%) beside the papers' single-model RGB results and, when `reference_csv` names a CSV of
+the reference report's table (`model,dataset,training,test top-1`), the reference's. The repository ships no such
+file: the reference's numbers are in a PDF whose text could not be read where the series was built. On the demo
+profile (synthetic data, small models from scratch) none of them are comparable, and the table is not shown."""),
     code("""if profile == "full":
-    published = pd.DataFrame(report.PUBLISHED).T
-    ours = honest[honest["training"] == "single"].pivot_table(index="model", columns="dataset",
-                                                              values="test video top-1", aggfunc="first") * 100
-    display(published.join(ours, rsuffix=" (this run)"))
+    reference = report.read_reference(reference_csv) if reference_csv else None
+    display(report.side_by_side(results, reference).round(1))
 else:
-    print("demo profile: published numbers are for the full profile")"""),
+    print("demo profile: published and reference numbers are for the full profile")"""),
     code("""report.record_key_metrics(out_dir, "10_results", {"runs": results["run"].nunique(),
     "leaky val overstatement": float(leak.loc["leaky", "validation - test"])})""", hide=True),
 ]))

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -182,3 +183,7 @@ def test_the_runner_passes_every_declared_parameter():
     assert params["epochs"] == 1 and params["device"] == "cpu" and params["joint_root"] == "/h"
     assert params["data_root"] == "/u" and params["out_dir"] == "/a"
     assert "reports_dir" not in params  # 08 does not declare it
+    args.reference = "ref.csv"
+    params = report._parameters_for(REPO / "notebooks" / "10_results.ipynb", args)
+    assert params["reference_csv"] == str(Path("ref.csv").resolve())
+    assert "reference_csv" not in report._parameters_for(REPO / "notebooks" / "03_late_fusion.ipynb", args)

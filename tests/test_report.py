@@ -1,0 +1,39 @@
+"""The report's side-by-side table: this run, the published numbers, and the reference report's when supplied."""
+
+import pandas as pd
+import pytest
+
+from harutils import report
+
+
+def _results():
+    rows = [("c3d", "ucf101", "single", "group-aware", 0.5), ("c3d", "hmdb51", "single", "group-aware", 0.25),
+            ("c3d", "ucf101", "joint", "group-aware", 0.6), ("c3d", "ucf101", "single", "leaky", 0.9)]
+    return pd.DataFrame(rows, columns=["model", "dataset", "training", "val split", "test video top-1"])
+
+
+def test_side_by_side_with_published_numbers():
+    table = report.side_by_side(_results()).set_index(["model", "training", "dataset"])
+    assert len(table) == 3  # the leaky run is not a result
+    assert table.loc[("c3d", "single", "ucf101"), "this run"] == pytest.approx(50.0)
+    assert table.loc[("c3d", "single", "ucf101"), "published"] == report.PUBLISHED["c3d"]["ucf101"]
+    assert table.loc[("c3d", "single", "hmdb51"), "published"] == report.PUBLISHED["c3d"]["hmdb51"]
+    assert pd.isna(table.loc[("c3d", "joint", "ucf101"), "published"])  # papers publish single-dataset numbers
+
+
+def test_side_by_side_with_the_reference_report(tmp_path):
+    csv = tmp_path / "reference.csv"
+    csv.write_text("model,dataset,training,test top-1\nc3d,ucf101,joint,61.5\nlrcn,ucf101,single,70.0\n")
+    table = report.side_by_side(_results(), report.read_reference(csv)).set_index(["model", "training", "dataset"])
+    assert table.loc[("c3d", "joint", "ucf101"), "reference report"] == 61.5
+    assert pd.isna(table.loc[("c3d", "single", "ucf101"), "reference report"])
+    assert pd.isna(table.loc[("lrcn", "single", "ucf101"), "this run"])  # a reference row this run did not train
+
+
+def test_reference_file_errors_name_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nowhere.csv"):
+        report.read_reference(tmp_path / "nowhere.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("model,dataset,top1\nc3d,ucf101,50\n")
+    with pytest.raises(ValueError, match=r"bad.csv: missing columns \['training', 'test top-1'\]"):
+        report.read_reference(bad)
