@@ -139,7 +139,7 @@ def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **pa
     if profile == "demo":
         base = {"size": "demo", "batch_size": 8, "cache_size": 64, "cache_frames": True, "frame_stride": 2,
                 "hflip": False, "subtract_mean_frame": True, "test_views": 5, "num_workers": 0, "device": "cpu",
-                "pretrained": None, "precise_bn_batches": 5}
+                "pretrained": None}
     else:
         base = {"size": "full", "batch_size": 8, "cache_frames": False, "frame_stride": 1 if model == "c3d" else 2,
                 "hflip": True, "subtract_mean_frame": False, "test_views": 5, "num_workers": 8, "device": "auto"}
