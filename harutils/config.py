@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,7 +143,8 @@ def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **pa
                 "pretrained": None}
     else:
         base = {"size": "full", "batch_size": 8, "cache_frames": False, "frame_stride": 1 if model == "c3d" else 2,
-                "hflip": True, "subtract_mean_frame": False, "test_views": 5, "num_workers": 8, "device": "auto"}
+                "hflip": True, "subtract_mean_frame": False, "test_views": 5,
+                "num_workers": min(8, os.cpu_count() or 1), "device": "auto"}  # decoding workers, at most one a core
     merged = {**base, **table[model], **params}
     if merged.get("joint_with") and "epochs" not in params:
         merged["epochs"] = max(1, round(merged["epochs"] * 0.5))  # a joint epoch covers both datasets
