@@ -108,6 +108,31 @@ def side_by_side(results: pd.DataFrame, reference: pd.DataFrame | None = None) -
     return table.sort_values(["model", "training", "dataset"], ignore_index=True)
 
 
+BENCHMARKS_DIR = REPO / "benchmarks" / "results"
+
+
+def benchmark_tables(bench_dir: str | Path = BENCHMARKS_DIR) -> dict[str, pd.DataFrame]:
+    """The figures recorded by ``benchmarks/*.py`` as tables, one per measurement: ``"<file>: <section>"``.
+
+    A section that is a list of rows, or a mapping of names to rows or to values, becomes a table; the machine
+    description of each file becomes its own table, so every figure is shown beside where it was measured.
+    """
+    tables = {}
+    for path in sorted(Path(bench_dir).glob("*.json")):
+        data = json.loads(path.read_text())
+        for section, value in data.items():
+            name = f"{path.stem}: {section}"
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                tables[name] = pd.DataFrame(value)
+            elif isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+                tables[name] = pd.DataFrame(value).T
+            elif isinstance(value, dict):
+                tables[name] = pd.DataFrame({"value": {k: str(v) for k, v in value.items()}})
+            else:
+                tables.setdefault(f"{path.stem}: machine", pd.DataFrame(columns=["value"])).loc[section] = str(value)
+    return tables
+
+
 def discover(only: list[str] | None = None) -> list[Path]:
     notebooks = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if only:
@@ -201,6 +226,15 @@ column says which clips were averaged).</p>
     return path
 
 
+def _earlier_entries(reports: Path, profile: str, rerun: set[str]) -> list[dict]:
+    """Entries of the last run log for notebooks not being rerun, when they ran on the same profile."""
+    path = reports / "run_log.json"
+    if not path.is_file():
+        return []
+    return [e for e in json.loads(path.read_text())
+            if e["notebook"] not in rerun and e.get("parameters", {}).get("profile") == profile]
+
+
 def run_series(args) -> int:
     import papermill as pm
 
@@ -216,7 +250,8 @@ def run_series(args) -> int:
     # which would fill the rendered HTML with walls of carriage-return lines
     os.environ.pop("MPLBACKEND", None)
     os.environ["TQDM_DISABLE"] = "1"
-    log: list[dict] = []
+    # --only reruns some notebooks: the others keep their last entry (same profile), so the index still lists all
+    log = _earlier_entries(reports, args.profile, {nb.name for nb in notebooks}) if args.only else []
     failed = []
     for nb in notebooks:
         target = executed_dir / nb.name
@@ -237,7 +272,7 @@ def run_series(args) -> int:
         if target.is_file():
             html_path = render_html(target, reports / f"{nb.stem}.html")
             entry["html"] = html_path.name
-        log.append(entry)
+        log = sorted([e for e in log if e["notebook"] != nb.name] + [entry], key=lambda e: e["notebook"])
         (reports / "run_log.json").write_text(json.dumps(log, indent=2) + "\n")
         if failed and args.failfast:
             break

@@ -310,12 +310,13 @@ accuracy, the temporal-order probe, what a leaky validation split costs, and the
 leaky-validation run and key metrics."""),
     params(PARAMS_TRAIN + '''
 reports_dir: str = "../reports"  # where run_all.sh writes its run log
-reference_csv: str = ""          # the reference report's table (model,dataset,training,test top-1); empty: none'''),
+reference_csv: str = ""          # the reference report's table (model,dataset,training,test top-1); empty: none
+benchmarks_dir: str = "../benchmarks/results"  # the figures recorded by benchmarks/*.py'''),
     code("""import json
 from pathlib import Path
 
 import pandas as pd
-from IPython.display import display
+from IPython.display import HTML, display
 
 from harutils import config, report, train, viz
 
@@ -358,6 +359,14 @@ if log_path.is_file():
     display(pd.DataFrame(json.loads(log_path.read_text()))[["notebook", "status", "seconds"]].round(1))
 else:
     print("no run log: run the series with ./run_all.sh to time every notebook")"""),
+    md("""## Speed: the recorded benchmarks
+The figures written by `benchmarks/*.py` (`benchmarks/results/*.json`), each with the machine it was measured on:
+decoders and the frame cache, forward and backward per model, demo training throughput and the share of each
+step spent waiting for data, full-profile data loading per worker, and generating the synthetic datasets. Rerun a
+benchmark to refresh its table."""),
+    code("""for name, table in report.benchmark_tables(benchmarks_dir).items():
+    display(HTML(f"<h4>{name}</h4>"))
+    display(table)"""),
     md("""## Published and reference numbers (full profile)
 This run's test top-1 (%) beside the papers' single-model RGB results and, when `reference_csv` names a CSV of
 the reference report's table (`model,dataset,training,test top-1`), the reference's. The repository ships no such

@@ -172,6 +172,27 @@ def test_a_failing_notebook_is_named_and_the_others_still_render(tmp_path, monke
     assert 'class="failed"' in page and "01_bad.html" in page
 
 
+def test_only_reruns_some_notebooks_and_keeps_the_others_in_the_index(tmp_path, monkeypatch):
+    from harutils import report
+
+    first = _tiny_notebook(tmp_path / "01_first.ipynb", 'print("one")')
+    second = _tiny_notebook(tmp_path / "02_second.ipynb", 'print("two")')
+    monkeypatch.setattr(report, "discover", lambda only=None: [first, second] if not only else [second])
+    args = ["--reports", str(tmp_path / "reports"), "--out-dir", str(tmp_path / "art")]
+    assert report.main(args) == 0
+    before = json.loads((tmp_path / "reports" / "run_log.json").read_text())
+    assert report.main(args + ["--only", "02"]) == 0
+    log = json.loads((tmp_path / "reports" / "run_log.json").read_text())
+    assert [e["notebook"] for e in log] == ["01_first.ipynb", "02_second.ipynb"]
+    assert log[0] == before[0] and log[1]["seconds"] != before[1]["seconds"]  # 02 ran again, 01 kept
+    page = (tmp_path / "reports" / "index.html").read_text()
+    assert "01_first.html" in page and "02_second.html" in page
+    # another profile's entries are not carried over
+    assert report.main(args + ["--only", "02", "--profile", "full"]) == 0
+    log = json.loads((tmp_path / "reports" / "run_log.json").read_text())
+    assert [e["notebook"] for e in log] == ["02_second.ipynb"]
+
+
 def test_the_runner_passes_every_declared_parameter():
     from types import SimpleNamespace
 

@@ -37,3 +37,26 @@ def test_reference_file_errors_name_the_file(tmp_path):
     bad.write_text("model,dataset,top1\nc3d,ucf101,50\n")
     with pytest.raises(ValueError, match=r"bad.csv: missing columns \['training', 'test top-1'\]"):
         report.read_reference(bad)
+
+
+def test_benchmark_tables_from_recorded_json(tmp_path):
+    import json
+
+    (tmp_path / "speed.json").write_text(json.dumps({
+        "results": [{"model": "c3d", "clips_per_second": 36.0}, {"model": "i3d", "clips_per_second": 51.0}],
+        "per_model": {"c3d": {"train": 19.0, "test": 11.0}},
+        "machine": {"cpu_count": 2, "torch": "2.x"},
+        "cpu_count": 2,
+    }))
+    tables = report.benchmark_tables(tmp_path)
+    assert list(tables["speed: results"]["clips_per_second"]) == [36.0, 51.0]
+    assert tables["speed: per_model"].loc["c3d", "test"] == 11.0
+    assert tables["speed: machine"].loc["cpu_count", "value"] == "2"
+
+
+def test_every_recorded_benchmark_is_shown():
+    from conftest import REPO
+
+    files = sorted(p.stem for p in (REPO / "benchmarks" / "results").glob("*.json"))
+    shown = {name.split(":")[0] for name in report.benchmark_tables()}
+    assert files and shown == set(files)
