@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import tempfile
 import time
@@ -107,15 +106,7 @@ def main(argv=None) -> int:
         "cache_report": str(report),
     }
     print(json.dumps(results["epoch_of_random_16_frame_clips_at_112px"], indent=1))
-    results["machine"] = {"cpu_count": torch.get_num_threads(), "platform": platform.platform(),
-                          "python": platform.python_version(), "torch": torch.__version__,
-                          "threads": "1 (torch.set_num_threads)"}
-    import os
-
-    results["machine"]["cpu_count"] = os.cpu_count()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    report.write_benchmark(args.out, results)
     return 0
 
 

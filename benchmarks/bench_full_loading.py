@@ -13,9 +13,6 @@ and HMDB51 clips of ``../shared/fixtures``. Divide the GPU's training rate by th
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import sys
 import time
 import warnings
@@ -23,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from harutils import report
 from harutils import train as T
 from harutils.config import make_config
 from harutils.data.base import MissingVideosWarning
@@ -68,12 +66,7 @@ def main(argv=None) -> int:
             print(f"{name:12s} {dataset:7s} train {row['train_items_per_s']:6.2f}/s  "
                   f"test {row['test_items_per_s']:6.2f}/s  ({row['videos']} videos, {cfg.cache_size} px)", flush=True)
             del model
-    results["machine"] = {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                          "python": platform.python_version(), "torch": torch.__version__,
-                          "threads": "1 (torch.set_num_threads), one process"}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    report.write_benchmark(args.out, results)
     return 0
 
 

@@ -9,9 +9,7 @@ autocast with channels_last_3d for the 3D models. Writes ``benchmarks/results/mo
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
-import platform
 import resource
 import sys
 import time
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from harutils import report
 from harutils.models import MODELS, build_model
 
 
@@ -82,11 +81,7 @@ def main(argv=None) -> int:
                 rows.append(measure(name, "full", "cuda", 8, args.steps, bf16))
                 print(rows[-1])
     out = args.out or Path(__file__).parent / "results" / f"models_{args.device}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"torch": torch.__version__, "platform": platform.platform(), "threads": torch.get_num_threads(),
-            "gpu": torch.cuda.get_device_name() if args.device == "cuda" else None}
-    out.write_text(json.dumps({"machine": meta, "results": rows}, indent=2) + "\n")
-    print(f"wrote {out}")
+    report.write_benchmark(out, {"results": rows})
     return 0
 
 

@@ -5,18 +5,17 @@
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from harutils import report
 from harutils.data import synthetic as S
 
 
 def main() -> int:
-    results = {"cpu_count": os.cpu_count(), "layouts": {}}
+    results = {"layouts": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for layout in ("ucf101", "hmdb51"):
             start = time.perf_counter()
@@ -28,8 +27,7 @@ def main() -> int:
                 "megabytes": round(sum(v.stat().st_size for v in videos) / 2**20, 1), **S.DEFAULTS[layout]}
             print(layout, results["layouts"][layout])
     out = Path(__file__).parent / "results" / "synthetic.json"
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out}")
+    report.write_benchmark(out, results)
     return 0
 
 

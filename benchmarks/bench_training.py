@@ -8,12 +8,11 @@ Writes benchmarks/results/training_<profile>_<device>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from pathlib import Path
 
-from harutils import train
+from harutils import report, train
 from harutils.config import make_config
 from harutils.models import MODELS
 
@@ -47,8 +46,7 @@ def main(argv=None) -> int:
             print(rows[-1], flush=True)
     device = rows[0]["device"] if rows else "cpu"
     path = Path(__file__).parent / "results" / f"training_{args.profile}_{device}.json"
-    path.write_text(json.dumps({"environment": train.environment(), "results": rows}, indent=2) + "\n")
-    print(f"wrote {path}")
+    report.write_benchmark(path, {"results": rows})
     return 0
 
 

@@ -111,6 +111,17 @@ def side_by_side(results: pd.DataFrame, reference: pd.DataFrame | None = None) -
 BENCHMARKS_DIR = REPO / "benchmarks" / "results"
 
 
+def write_benchmark(out: str | Path, results: dict) -> Path:
+    """Write a benchmark's figures as JSON with the machine they were measured on (``results["machine"]``)."""
+    from .train import environment
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**results, "machine": environment()}, indent=2) + "\n")
+    print(f"wrote {out}")
+    return out
+
+
 def benchmark_tables(bench_dir: str | Path = BENCHMARKS_DIR) -> dict[str, pd.DataFrame]:
     """The figures recorded by ``benchmarks/*.py`` as tables, one per measurement: ``"<file>: <section>"``.
 

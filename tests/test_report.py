@@ -60,3 +60,10 @@ def test_every_recorded_benchmark_is_shown():
     files = sorted(p.stem for p in (REPO / "benchmarks" / "results").glob("*.json"))
     shown = {name.split(":")[0] for name in report.benchmark_tables()}
     assert files and shown == set(files)
+
+
+def test_a_written_benchmark_carries_its_machine_and_is_shown(tmp_path):
+    report.write_benchmark(tmp_path / "results" / "speed.json", {"results": [{"model": "c3d", "clips": 3.0}]})
+    tables = report.benchmark_tables(tmp_path / "results")
+    assert tables["speed: results"].loc[0, "model"] == "c3d"
+    assert set(tables["speed: machine"].index) >= {"python", "torch", "cpu_count", "threads", "gpu"}
