@@ -207,6 +207,10 @@ def test_config_profiles():
     assert (demo.cache_size, demo.cache_frames) == (64, True)
     with pytest.raises(ValueError, match="profile must be"):
         make_config("i3d", profile="laptop")
+    # a joint epoch covers both datasets: half the epochs, or the profile's own number for a model
+    assert make_config("late_fusion", "ucf101", joint_with="hmdb51").epochs == 5
+    assert make_config("c3d", "ucf101", joint_with="hmdb51").epochs == 5
+    assert make_config("c3d", "ucf101", joint_with="hmdb51", epochs=2).epochs == 2
     assert joint_models("demo") == ["late_fusion", "c3d", "nonlocal"]
     assert joint_models("full") == ["late_fusion", "c3d", "lrcn", "i3d", "nonlocal"]
     assert joint_models("demo", " i3d, lrcn ") == ["i3d", "lrcn"]
