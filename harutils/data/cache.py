@@ -6,7 +6,7 @@ This is the reference report's "Extracting Frames" step. Two kinds of entry, cho
   Random sampling (a random clip start, a random frame per segment) then draws fresh indices every epoch
   from the cached frames, exactly as from the video; caching only a few pre-drawn clips would freeze the
   augmentation. The cost is disk: at a 128-pixel shorter side UCF101 takes about 160 GB, at 256 about 640 GB,
-  which is why the demo profile caches (64 px: 0.3 GB) and the full profile decodes in the DataLoader workers.
+  which is why the demo profile caches (64 px: 0.4 GB measured) and the full profile decodes in the DataLoader workers.
 - ``sampler=<eval sampler>`` (for validation and test): only the evaluation-mode frames of that sampler,
   ``(V, T, h, w, 3)`` (5 uniform frames, one centred clip, five clips): a few hundred KB per video.
 
