@@ -1,13 +1,14 @@
 """Training throughput per model in a profile: clips per second, seconds per epoch, and the share of each step
 spent waiting for data (goal: the model never waits for data).
 
-    .venv/bin/python benchmarks/bench_training.py [--profile demo] [--epochs 2] [--data-root DIR]
+    .venv/bin/python benchmarks/bench_training.py [--profile demo] [--epochs 2] [--data-root DIR] [--models i3d,c3d]
 Writes benchmarks/results/training_<profile>_<device>.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -24,10 +25,11 @@ def main(argv=None) -> int:
     parser.add_argument("--data-root", default="")
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1] / "data"))
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated (default: all five)")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as out:
-        for name in MODELS:
+        for name in args.models.split(","):
             cfg = make_config(name, "ucf101", args.profile, epochs=args.epochs, data_root=args.data_root,
                               data_dir=args.data_dir, out_dir=out, wandb_mode="disabled", test_views=1,
                               num_workers=args.workers)
@@ -37,7 +39,8 @@ def main(argv=None) -> int:
             compute = sum(r["compute_seconds"] for r in hist)
             clips = sum(r["clips"] for r in hist)
             rows.append({"model": name, "device": cfg.device, "batch": cfg.batch_size, "input": cfg.size,
-                         "epochs": len(hist), "clips_per_epoch": clips // len(hist),
+                         "workers": cfg.num_workers, "cached_frames": cfg.cache_frames, "epochs": len(hist),
+                         "clips_per_epoch": clips // len(hist),
                          "seconds_per_epoch": round(sum(r["epoch_seconds"] for r in hist) / len(hist), 2),
                          "train_clips_per_second": round(clips / (data + compute), 1),
                          "data_seconds_per_epoch": round(data / len(hist), 2),
@@ -46,7 +49,9 @@ def main(argv=None) -> int:
             print(rows[-1], flush=True)
     device = rows[0]["device"] if rows else "cpu"
     path = Path(__file__).parent / "results" / f"training_{args.profile}_{device}.json"
-    report.write_benchmark(path, {"results": rows})
+    setup = {"profile": args.profile, "data_root": args.data_root or "the demo's synthetic UCF101 layout",
+             "torch_home": os.environ.get("TORCH_HOME", "default")}
+    report.write_benchmark(path, {"results": rows, "setup": setup})
     return 0
 
 

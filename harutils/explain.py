@@ -70,12 +70,15 @@ def _without_inplace_relu(model: nn.Module) -> list[nn.ReLU]:
 
 @contextmanager
 def explainable(model: nn.Module):
-    """Eval mode and no in-place ReLUs while explaining; both restored afterwards."""
+    """Eval mode, no in-place ReLUs (and no cuDNN for recurrent models) while explaining; restored afterwards."""
     was_training = model.training
     changed = _without_inplace_relu(model)
     model.eval()
+    # cuDNN's LSTM has no backward in eval mode (LRCN on a GPU): use PyTorch's own kernels for recurrent models
+    rnn = any(isinstance(m, nn.RNNBase) for m in model.modules())
     try:
-        yield model
+        with torch.backends.cudnn.flags(enabled=not rnn and torch.backends.cudnn.enabled):
+            yield model
     finally:
         for m in changed:
             m.inplace = True
@@ -120,11 +123,18 @@ def overlay(frames: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndar
     return (frames * (1 - alpha) + colours * alpha).clip(0, 255).astype(np.uint8)
 
 
-def to_gif(frames: np.ndarray, fps: float = 6.0, scale: int = 3) -> bytes:
-    """An animated GIF of (T, H, W, 3) uint8 frames, enlarged ``scale`` times."""
+def to_gif(frames: np.ndarray, fps: float = 6.0, width: int = 224) -> bytes:
+    """An animated GIF of (T, H, W, 3) uint8 frames, resized to ``width`` pixels wide.
+
+    Small demo frames are enlarged (nearest neighbour, so pixels stay visible); full-size frames are kept at about
+    their size rather than enlarged, which keeps a report with a dozen animations a few MB.
+    """
     from PIL import Image
 
-    images = [Image.fromarray(f).resize((f.shape[1] * scale, f.shape[0] * scale), Image.NEAREST) for f in frames]
+    h, w = frames.shape[1:3]
+    size = (width, max(1, round(h * width / w)))
+    resample = Image.NEAREST if width >= w else Image.BILINEAR
+    images = [Image.fromarray(f).resize(size, resample) for f in frames]
     buf = io.BytesIO()
     images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=int(1000 / fps), loop=0)
     return buf.getvalue()
@@ -151,7 +161,7 @@ def explain_clip(model: nn.Module, clip: torch.Tensor, target: int) -> dict:
     """
     if clip.ndim == 4:
         clip = clip[None]  # (3, T, H, W) -> (1, 3, T, H, W)
-    clip = clip[:1]  # the first view or clip
+    clip = clip[:1].to(next(model.parameters()).device)  # the first view or clip, where the model is
     cam = grad_cam(model, clip, target)
     frames = display_frames(clip)
     maps = {"activation": activation_map(model, clip), "Grad-CAM": cam,

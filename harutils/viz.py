@@ -143,23 +143,29 @@ def gif_html(gif: bytes, width: int = 256, caption: str = "") -> str:
     return f'<figure style="display:inline-block;margin:4px">{img}{cap}</figure>'
 
 
-def explanation(result: dict, title: str):
-    """Rows of frames: the input, then each map overlaid; and the Grad-CAM mass per frame.
+def explanation(result: dict, title: str, max_frames: int = 8):
+    """Rows of frames: the input, then each map overlaid; and the Grad-CAM mass per frame (every frame).
 
     Args:
         result: :func:`harutils.explain.explain_clip`'s output.
         title: what the clip is.
+        max_frames: at most this many evenly spaced frames in the strips (each labelled with its index).
     """
     from .explain import overlay
 
     frames, maps = result["frames"], result["maps"]
-    rows = [("input", frames)] + [(name, overlay(frames, heat)) for name, heat in maps.items()]
     t = len(frames)
-    fig, axes = plt.subplots(len(rows) + 1, t, figsize=(1.6 * t, 1.7 * (len(rows) + 1)), squeeze=False)
+    shown = np.unique(np.linspace(0, t - 1, min(t, max_frames)).round().astype(int))  # evenly spaced frames
+    rows = [("input", frames)] + [(name, overlay(frames, heat)) for name, heat in maps.items()]
+    n = len(shown)
+    fig, axes = plt.subplots(len(rows) + 1, n, figsize=(1.6 * n, 1.7 * (len(rows) + 1)), squeeze=False)
     for r, (name, images) in enumerate(rows):
-        for i in range(t):
-            axes[r, i].imshow(images[i])
-            axes[r, i].axis("off")
+        for col, i in enumerate(shown):
+            axes[r, col].imshow(images[i])
+            axes[r, col].axis("off")
+            if r == 0:
+                axes[r, col].text(0.98, 0.02, str(i), transform=axes[r, col].transAxes, ha="right", va="bottom",
+                                  fontsize=7, color="white")
         axes[r, 0].set_title(name, loc="left", fontsize=9)
     gs = axes[-1, 0].get_gridspec()
     for ax in axes[-1]:

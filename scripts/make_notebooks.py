@@ -24,7 +24,7 @@ out_dir: str = "../artifacts"  # checkpoints and metrics JSON''')
 PARAMS_TRAIN = PARAMS_COMMON + '''
 epochs: int | None = None      # None: the profile's value
 device: str = "auto"           # "auto" | "cpu" | "cuda"
-wandb_mode: str = "offline"    # "online" | "offline" | "disabled"'''
+wandb_mode: str = ""           # "online" | "offline" | "disabled"; "": $WANDB_MODE, else "offline"'''
 
 
 def md(text):
@@ -277,7 +277,7 @@ from harutils import config, explain, report, train, viz
 
 warnings.filterwarnings("ignore", message="Setting backward hooks")
 names = [m.strip() for m in models.split(",") if m.strip()]
-common = dict(data_root=data_root, split=split, epochs=epochs, device="cpu", wandb_mode=wandb_mode,
+common = dict(data_root=data_root, split=split, epochs=epochs, device=device, wandb_mode=wandb_mode,
               out_dir=out_dir, data_dir=data_dir)""", hide=True),
     md("""## Explanations per model
 For each model and clip: the input frames, the mean activation of the last stage, Grad-CAM for the true class,
@@ -285,7 +285,7 @@ guided backpropagation, the share of Grad-CAM mass per frame, and the Grad-CAM o
     code("""for m in names:
     cfg = config.make_config(m, dataset, profile, **common)
     train.load_or_run(cfg)  # trains first when notebooks 03-07 have not run
-    model = train.load_trained_model(cfg)
+    model = train.load_trained_model(cfg).to(cfg.device)  # the maps are computed where the model trained
     test = train.build_data(cfg, model, progress=False).test
     for i in np.linspace(0, len(test) - 1, clips).astype(int):
         clip, label = test[int(i)]

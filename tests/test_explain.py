@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 import torch
@@ -56,3 +58,36 @@ def test_grad_cam_follows_the_evidence():
     cam = explain.grad_cam(model, clip, target=1, layer=model.body)
     assert cam[2:4, :8, :8].mean() > 5 * cam[:, 8:, 8:].mean() + 1e-6
     assert explain.frame_importance(cam)[2:4].sum() > explain.frame_importance(cam)[4:].sum()
+
+
+@pytest.mark.parametrize("name", ["lrcn", "i3d"])
+def test_recurrent_models_are_explained_without_cudnn(name):
+    """cuDNN's LSTM has no backward pass in eval mode (Grad-CAM on LRCN failed on a GPU): explaining a recurrent
+    model turns cuDNN off, a convolutional one keeps it, and the setting is restored afterwards."""
+    model = build_model(name, 4, size="demo")
+    before = torch.backends.cudnn.enabled
+    with explain.explainable(model):
+        inside = torch.backends.cudnn.enabled
+    assert inside == (before and name != "lrcn")
+    assert torch.backends.cudnn.enabled == before
+
+
+@pytest.mark.parametrize("height, width", [(64, 64), (240, 320)])
+def test_gif_has_the_asked_width_and_every_frame(height, width):
+    from PIL import Image
+
+    frames = np.random.default_rng(0).integers(0, 255, size=(12, height, width, 3), dtype=np.uint8)
+    gif = Image.open(io.BytesIO(explain.to_gif(frames, width=200)))
+    assert gif.size == (200, round(height * 200 / width)) and gif.n_frames == 12
+
+
+def test_explanation_figure_shows_at_most_max_frames():
+    from harutils import viz
+
+    t = 32
+    result = {"frames": np.zeros((t, 16, 16, 3), np.uint8), "maps": {"Grad-CAM": np.random.rand(t, 16, 16)},
+              "importance": np.arange(t, dtype=float)}
+    fig = viz.explanation(result, "x", max_frames=8)
+    image_axes = [ax for ax in fig.axes if ax.images]
+    assert len(image_axes) == 2 * 8  # input and one map, 8 evenly spaced frames each
+    assert len(fig.axes[-1].patches) == t  # the Grad-CAM share still covers every frame

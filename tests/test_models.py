@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -236,3 +239,21 @@ def test_late_fusion_average_ignores_frame_order_and_lrcn_does_not():
     with torch.no_grad():
         torch.testing.assert_close(lf(clip), lf(rev))
         assert not torch.allclose(lrcn(clip), lrcn(rev))
+
+
+def test_standin_weights_are_found_where_the_real_ones_would_be(tmp_path):
+    """scripts/standin_weights.py fills a fresh TORCH_HOME under torchvision's file names (offline smoke runs of
+    the full profile) and never overwrites a file that is there."""
+    script = Path(__file__).resolve().parents[1] / "scripts" / "standin_weights.py"
+    home = tmp_path / "torch"
+    run = subprocess.run([sys.executable, str(script), str(home)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    previous = torch.hub.get_dir()
+    torch.hub.set_dir(str(home / "hub"))
+    try:
+        state = W.torchvision_state_dict(torchvision.models.ResNet50_Weights.IMAGENET1K_V1)
+    finally:
+        torch.hub.set_dir(previous)
+    assert state["fc.weight"].shape == (1000, 2048)
+    again = subprocess.run([sys.executable, str(script), str(home)], capture_output=True, text=True)
+    assert again.returncode != 0 and "exists" in again.stderr
