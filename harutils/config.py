@@ -87,7 +87,7 @@ class RunConfig:
     num_workers: int = 0
     device: str = "auto"
     amp: bool = True  # bf16 autocast on CUDA
-    channels_last: bool = True  # channels_last_3d for 3D models on CUDA
+    channels_last: bool = True  # channels-last convolutions (train.memory_format), on CUDA and CPU
     compile: bool = False
     precise_bn_batches: int = 10  # recompute BatchNorm statistics on this many training batches after each epoch
     order_probe: bool | None = None  # test the temporal-order probe too (None: single-dataset runs only; the results

@@ -269,3 +269,30 @@ def test_full_profile_path_on_the_real_fixture_clips(tmp_path):
     assert (cfg.run_dir / "best.pt").is_file()
     # clips were decoded on the fly at a 256-pixel shorter side (no cache written)
     assert test["cache"].startswith("no frame cache") and not (tmp_path / "data" / "cache").exists()
+
+
+@pytest.mark.parametrize("name", ["c3d", "late_fusion"])
+def test_channels_last_is_only_a_layout(name):
+    """The channels-last layout (train.memory_format: 3D for C3D/I3D/Non-local, 2D for the per-frame ResNets) gives
+    the same loss and gradients as the default layout, up to float rounding."""
+    from harutils.models import build_model
+
+    cfg = make_config(name, "ucf101", "demo")
+    torch.manual_seed(0)
+    plain = build_model(name, 5, size="demo").train()
+    fast = build_model(name, 5, size="demo").train()
+    fast.load_state_dict(plain.state_dict())
+    fast = fast.to(memory_format=T.memory_format(cfg))
+    clips = torch.randn(4, 3, *plain.input_size)
+    labels = torch.tensor([0, 1, 2, 3])
+    losses = []
+    for model, x in ((plain, clips), (fast, clips.contiguous(memory_format=torch.channels_last_3d))):
+        torch.manual_seed(1)  # the same dropout masks
+        loss = torch.nn.functional.cross_entropy(model(x), labels)
+        loss.backward()
+        losses.append(loss.item())
+    assert losses[0] == pytest.approx(losses[1], rel=1e-4)
+    for (pname, p), q in zip(plain.named_parameters(), fast.parameters(), strict=True):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-3, atol=1e-5, msg=pname)
+    conv = next(p for p in fast.parameters() if p.ndim >= 4)
+    assert conv.is_contiguous(memory_format=T.memory_format(cfg))
