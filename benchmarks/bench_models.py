@@ -1,7 +1,8 @@
 """Forward+backward throughput and peak memory of every registered model.
 
-On the CPU: the demo size (batch 16, fp32). On CUDA (when available): the full size too, fp32 against bf16
-autocast with channels_last_3d for the 3D models. Writes ``benchmarks/results/models_<device>.json``.
+On the CPU: the demo size (batch 16, fp32), in the default and in the channels-last layout that training uses.
+On CUDA (when available): the full size too, fp32 against bf16 autocast with the channels-last layout.
+Writes ``benchmarks/results/models_<device>.json``.
 
     .venv/bin/python benchmarks/bench_models.py [--device cpu|cuda] [--steps 5]
 """
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import torch
 
-from harutils import report
+from harutils import report, train
+from harutils.config import make_config
 from harutils.models import MODELS, build_model
 
 
@@ -44,20 +46,22 @@ def step_time(model, clip, steps: int, bf16: bool) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def measure(name: str, size: str, device: str, batch: int, steps: int, bf16: bool) -> dict:
+def measure(name: str, size: str, device: str, batch: int, steps: int, bf16: bool, channels_last: bool) -> dict:
     torch.manual_seed(0)
     model = build_model(name, 101, size=size).to(device).train()
     clip = torch.randn(batch, 3, *model.input_size, device=device)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-        if bf16 and name in ("c3d", "i3d", "nonlocal"):
-            model = model.to(memory_format=torch.channels_last_3d)
-            clip = clip.to(memory_format=torch.channels_last_3d)
+    if channels_last:  # the layout training uses (train.memory_format)
+        fmt = train.memory_format(make_config(name, "ucf101", "demo"))
+        model = model.to(memory_format=fmt)
+        if fmt == torch.channels_last_3d:
+            clip = clip.contiguous(memory_format=fmt)
     seconds = step_time(model, clip, steps, bf16)
     peak = (torch.cuda.max_memory_allocated() if device == "cuda"
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     return {"model": name, "size": size, "device": device, "batch": batch, "input": list(model.input_size),
-            "precision": "bf16+channels_last" if bf16 else "fp32",
+            "precision": ("bf16" if bf16 else "fp32") + ("+channels_last" if channels_last else ""),
             "params": sum(p.numel() for p in model.parameters()), "seconds_per_step": round(seconds, 4),
             "clips_per_second": round(batch / seconds, 1), "peak_memory_mb": round(peak / 2**20, 1),
             "peak_memory_kind": "CUDA allocated" if device == "cuda" else "max RSS of a process running this model"}
@@ -73,12 +77,14 @@ def main(argv=None) -> int:
     for name in MODELS:
         # each CPU measurement in a fresh process, so that its max RSS is its own
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(1, mp_context=ctx) as pool:
-            rows.append(pool.submit(measure, name, "demo", args.device, 16, args.steps, False).result())
-        print(rows[-1])
+        for channels_last in (False, True):
+            with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+                rows.append(pool.submit(measure, name, "demo", args.device, 16, args.steps, False,
+                                        channels_last).result())
+            print(rows[-1])
         if args.device == "cuda":
             for bf16 in (False, True):
-                rows.append(measure(name, "full", "cuda", 8, args.steps, bf16))
+                rows.append(measure(name, "full", "cuda", 8, args.steps, bf16, channels_last=bf16))
                 print(rows[-1])
     out = args.out or Path(__file__).parent / "results" / f"models_{args.device}.json"
     report.write_benchmark(out, {"results": rows})

@@ -50,7 +50,9 @@ def predict(forward: Callable[[torch.Tensor], torch.Tensor], loader, device: tor
         b, v = clips.shape[:2]
         clips = perturb_time(clips, perturb, generator)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda"):
-            logits = forward(clips.flatten(0, 1))  # (B*V, 3, T, H, W) -> (B*V, K)
+            # (B*V, 3, T, H, W) -> (B*V, K), at most a batch of B clips at a time: 5 views of a batch of 64 at
+            # once would ask the GPU for 5x the memory that training needs
+            logits = torch.cat([forward(part) for part in clips.flatten(0, 1).split(b)])
         probs.append(torch.softmax(logits.float(), -1).view(b, v, -1).cpu())
         labels.append(torch.as_tensor(y))
     p = torch.cat(probs).numpy() if probs else np.zeros((0, 1, 1), np.float32)

@@ -78,7 +78,7 @@ def init_distributed(device: str) -> DistInfo:
 def memory_format(cfg: RunConfig) -> torch.memory_format:
     """The channels-last layout of a model's convolutions: 3D for C3D, I3D and Non-local, 2D for the per-frame
     ResNets of Late Fusion and LRCN. Faster with cuDNN and with oneDNN on CPUs alike: a demo training step on the
-    2-core CPU took 35% less time for C3D, 28% I3D, 16% Non-local and 13-20% Late Fusion and LRCN."""
+    2-core CPU took 22-35% less time (``benchmarks/bench_models.py``)."""
     return torch.channels_last if cfg.model in ("late_fusion", "lrcn") else torch.channels_last_3d
 
 

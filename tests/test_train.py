@@ -201,6 +201,10 @@ def test_config_profiles():
     assert (demo.size, demo.device, demo.pretrained, demo.subtract_mean_frame) == ("demo", "cpu", None, True)
     full = make_config("i3d", "ucf101", "full", epochs=3)
     assert (full.size, full.pretrained, full.hflip, full.epochs) == ("full", "imagenet", True, 3)
+    # the reference's recipe on the full profile: Adam 1e-4, batch 64 (LRCN 32, for memory), gamma 0.999
+    assert (full.optimizer, full.lr, full.batch_size, full.lr_gamma) == ("adam", 1e-4, 64, 0.999)
+    assert make_config("lrcn", "ucf101", "full").batch_size == 32
+    assert (demo.batch_size, demo.lr_gamma) == (8, 0.9)
     # full: frames decoded at 8/7 of each model's crop, in the DataLoader workers (no all-frames cache)
     assert (full.cache_size, full.cache_frames) == (256, False)
     assert make_config("c3d", "ucf101", "full").cache_size == 128
@@ -296,3 +300,23 @@ def test_channels_last_is_only_a_layout(name):
         torch.testing.assert_close(p.grad, q.grad, rtol=1e-3, atol=1e-5, msg=pname)
     conv = next(p for p in fast.parameters() if p.ndim >= 4)
     assert conv.is_contiguous(memory_format=T.memory_format(cfg))
+
+
+def test_multi_view_evaluation_forwards_at_most_a_batch_of_clips_at_a_time():
+    """5 views of a batch of B videos go through the model B clips at a time (training-size memory), with the same
+    scores as one forward of all B*V clips."""
+    torch.manual_seed(0)
+    weights = torch.randn(3 * 2 * 4 * 4, 6)
+    seen = []
+
+    def forward(x):
+        seen.append(len(x))
+        return x.flatten(1) @ weights
+
+    loader = [(torch.randn(4, 5, 3, 2, 4, 4), torch.arange(4)), (torch.randn(3, 5, 3, 2, 4, 4), torch.arange(3))]
+    probs, labels = E.predict(forward, loader, torch.device("cpu"))
+    assert max(seen) <= 4 and sum(seen) == 7 * 5
+    clips = torch.cat([c for c, _ in loader])
+    expected = torch.softmax(clips.flatten(0, 1).flatten(1) @ weights, -1).view(7, 5, -1)
+    np.testing.assert_allclose(probs, expected.numpy(), rtol=1e-5, atol=1e-6)
+    assert labels.tolist() == [0, 1, 2, 3, 0, 1, 2]
