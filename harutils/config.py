@@ -16,7 +16,8 @@ PROFILES = ("demo", "full")
 DATASETS = ("ucf101", "hmdb51")
 
 # Per-model settings of each profile: epochs, learning rate, frames stride, views at test time.
-# Demo epochs are set so that the whole series fits in 15 minutes on 2 CPU cores (measured: 12 min 07 s).
+# Demo epochs are set so that the whole series fits in 15 minutes on 2 CPU cores (measured: 12 min 07 s and
+# 12 min 52 s).
 _DEMO = {
     "late_fusion": {"epochs": 10, "lr": 2e-3},
     "c3d": {"epochs": 8, "lr": 2e-3, "joint_epochs": 5},  # the slowest learner: 4 joint epochs left it at 0.17-0.28
