@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import html
 import json
+import logging
 import os
 import re
 import sys
@@ -246,8 +247,25 @@ def _earlier_entries(reports: Path, profile: str, rerun: set[str]) -> list[dict]
             if e["notebook"] not in rerun and e.get("parameters", {}).get("profile") == profile]
 
 
+class _DeclaredParametersOnly(logging.Filter):
+    """Drops papermill's "Passed unknown parameter" warning: its inspection cannot read annotations such as
+    ``int | None`` and so warns about parameters the notebook does declare (``epochs``), while
+    :func:`_parameters_for` passes only the names a notebook's parameters cell assigns."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Passed unknown parameter")
+
+
+def quiet_papermill_parameter_warnings() -> None:
+    log = logging.getLogger("papermill")
+    if not any(isinstance(f, _DeclaredParametersOnly) for f in log.filters):
+        log.addFilter(_DeclaredParametersOnly())
+
+
 def run_series(args) -> int:
     import papermill as pm
+
+    quiet_papermill_parameter_warnings()
 
     reports = (REPO / args.reports).resolve()
     executed_dir = reports / "executed"

@@ -67,3 +67,26 @@ def test_a_written_benchmark_carries_its_machine_and_is_shown(tmp_path):
     tables = report.benchmark_tables(tmp_path / "results")
     assert tables["speed: results"].loc[0, "model"] == "c3d"
     assert set(tables["speed: machine"].index) >= {"python", "torch", "cpu_count", "threads", "gpu"}
+
+
+def test_papermill_warning_about_declared_parameters_is_dropped(caplog):
+    """papermill's inspection misses ``epochs: int | None`` (so it warned "Passed unknown parameter: epochs" on
+    every training notebook although the notebook declares it); the runner drops that warning, nothing else."""
+    import logging
+    from pathlib import Path
+
+    from papermill.execute import _infer_parameters
+    from papermill.iorw import load_notebook_node
+
+    nb = Path(report.REPO) / "notebooks" / "06_i3d.ipynb"
+    seen_by_papermill = {p.name for p in _infer_parameters(load_notebook_node(str(nb)), name="python3",
+                                                           language="python")}
+    assert "epochs" in report.declared_parameters(nb) and "epochs" not in seen_by_papermill
+    report.quiet_papermill_parameter_warnings()
+    report.quiet_papermill_parameter_warnings()  # idempotent
+    log = logging.getLogger("papermill")
+    assert sum(isinstance(f, report._DeclaredParametersOnly) for f in log.filters) == 1
+    with caplog.at_level(logging.WARNING, logger="papermill"):
+        log.warning("Passed unknown parameter: epochs")
+        log.warning("Input notebook does not contain a cell with tag 'parameters'")
+    assert [r.getMessage() for r in caplog.records] == ["Input notebook does not contain a cell with tag 'parameters'"]
