@@ -302,11 +302,12 @@ def train_one_epoch(model: nn.Module, loaders: dict[str, DataLoader], optimizer,
     stats = {n: {"loss": 0.0, "correct": 0, "clips": 0} for n in loaders}
     data_time = compute_time = 0.0
     amp = cfg.amp and device.type == "cuda"
+    clips_3d_last = cfg.channels_last and memory_format(cfg) == torch.channels_last_3d  # as the model's weights
     tick = time.perf_counter()
     for name in tqdm(order, desc=f"epoch {epoch + 1}", leave=False, disable=not progress):
         clips, labels = next(iters[name])
         clips, labels = clips.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-        if cfg.channels_last and memory_format(cfg) == torch.channels_last_3d:
+        if clips_3d_last:
             clips = clips.contiguous(memory_format=torch.channels_last_3d)
         start = time.perf_counter()
         data_time += start - tick
