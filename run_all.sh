@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 bash scripts/setup_env.sh
 export PYDEVD_DISABLE_FILE_VALIDATION=1
-exec .venv/bin/python -m harutils.report "$@"
+exec .venv/bin/python -m harutils.series "$@"

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from harutils import results
 from harutils.data.cache import FrameCache
 from harutils.data.sampling import Clip, UniformFrames
 from harutils.data.video import probe, read_frames
@@ -58,7 +59,7 @@ def epoch_seconds(paths, counts, cache: FrameCache | None, size: int, seed: int 
     start = time.perf_counter()
     for path, n in zip(paths, counts, strict=False):
         if cache is None:
-            read_frames(path, sampler(n, True, rng).ravel(), size=size)
+            read_frames(path, sampler(n, True, rng).ravel(), frame_size=size)
         else:
             cache.read(path, sampler, True, rng)
     return time.perf_counter() - start
@@ -81,12 +82,12 @@ def main(argv=None) -> int:
         "opencv_decode_all": opencv_read,
     }
     samplers = {"clip16": Clip(16), "uniform5": UniformFrames(5)}
-    results = {"clips_per_second": {}}
+    figures = {"clips_per_second": {}}
     for sname, sampler in samplers.items():
         for rname, reader in readers.items():
             reader(paths[0], sampler(counts[0]).ravel())  # warm up
             cps = clips_per_second(paths, counts, sampler, reader, args.repeats)
-            results["clips_per_second"][f"{sname}/{rname}"] = round(cps, 1)
+            figures["clips_per_second"][f"{sname}/{rname}"] = round(cps, 1)
             print(f"{sname:9s} {rname:18s} {cps:7.1f} clips/s")
     with tempfile.TemporaryDirectory() as tmp:
         cache = FrameCache(tmp, frame_size=112)
@@ -96,7 +97,7 @@ def main(argv=None) -> int:
         video_epoch = min(epoch_seconds(paths, counts, None, 112, s) for s in range(args.repeats))
         cache_epoch = min(epoch_seconds(paths, counts, cache, 112, s) for s in range(args.repeats))
         size_mb = sum(f.stat().st_size for f in Path(tmp).rglob("*.npy")) / 2**20
-    results["epoch_of_random_16_frame_clips_at_112px"] = {
+    figures["epoch_of_random_16_frame_clips_at_112px"] = {
         "videos": len(paths),
         "from_videos_s": round(video_epoch, 4),
         "from_cache_s": round(cache_epoch, 4),
@@ -105,8 +106,8 @@ def main(argv=None) -> int:
         "cache_mb": round(size_mb, 1),
         "cache_report": str(report),
     }
-    print(json.dumps(results["epoch_of_random_16_frame_clips_at_112px"], indent=1))
-    report.write_benchmark(args.out, results)
+    print(json.dumps(figures["epoch_of_random_16_frame_clips_at_112px"], indent=1))
+    results.write_benchmark(args.out, figures)
     return 0
 
 

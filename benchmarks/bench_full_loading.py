@@ -20,11 +20,11 @@ from pathlib import Path
 
 import torch
 
-from harutils import report
-from harutils import train as T
+from harutils import experiment, results
 from harutils.config import make_config
+from harutils.data import pipeline
 from harutils.data.base import MissingVideosWarning
-from harutils.models import MODELS
+from harutils.models import MODEL_NAMES
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 
@@ -48,25 +48,25 @@ def main(argv=None) -> int:
         return 1
     torch.set_num_threads(1)  # one DataLoader worker
     torch.manual_seed(0)
-    results: dict = {"items_per_second_one_worker": {}}
-    for name in MODELS:
+    figures: dict = {"items_per_second_one_worker": {}}
+    for name in MODEL_NAMES:
         for dataset in ("ucf101", "hmdb51"):
             cfg = make_config(name, dataset, "full", data_root=str(FIXTURES / dataset), pretrained=False,
                               device="cpu", data_dir="/nonexistent-no-cache")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", MissingVideosWarning)
-                model = T.build_run_model(cfg, T._num_classes(cfg, False))
-                bundle = T.build_data(cfg, model, progress=False)
+                model = experiment.build_run_model(cfg, {dataset: pipeline.class_count(cfg, dataset, False)})
+                bundle = pipeline.build_data(cfg, model.card, progress=False)
             row = {"videos": len(bundle.train) + len(bundle.val) + len(bundle.test),
-                   "frame_size": cfg.cache_size, "input": list(model.input_size)}
+                   "frame_size": cfg.frame_size, "input": list(model.card.input_size)}
             both = torch.utils.data.ConcatDataset([bundle.train, bundle.val])
             row["train_items_per_s"] = round(items_per_second(both, args.repeats), 2)
             row["test_items_per_s"] = round(items_per_second(bundle.test, args.repeats), 2)
-            results["items_per_second_one_worker"][f"{name}/{dataset}"] = row
+            figures["items_per_second_one_worker"][f"{name}/{dataset}"] = row
             print(f"{name:12s} {dataset:7s} train {row['train_items_per_s']:6.2f}/s  "
-                  f"test {row['test_items_per_s']:6.2f}/s  ({row['videos']} videos, {cfg.cache_size} px)", flush=True)
+                  f"test {row['test_items_per_s']:6.2f}/s  ({row['videos']} videos, {cfg.frame_size} px)", flush=True)
             del model
-    report.write_benchmark(args.out, results)
+    results.write_benchmark(args.out, figures)
     return 0
 
 

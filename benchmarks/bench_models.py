@@ -19,9 +19,8 @@ from pathlib import Path
 
 import torch
 
-from harutils import report, train
-from harutils.config import make_config
-from harutils.models import MODELS, build_model
+from harutils import results
+from harutils.models import MODEL_NAMES, build_model
 
 
 def step_time(model, clip, steps: int, bf16: bool) -> float:
@@ -46,21 +45,22 @@ def step_time(model, clip, steps: int, bf16: bool) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def measure(name: str, size: str, device: str, batch: int, steps: int, bf16: bool, channels_last: bool) -> dict:
+def measure(name: str, model_size: str, device: str, batch: int, steps: int, bf16: bool, channels_last: bool) -> dict:
     torch.manual_seed(0)
-    model = build_model(name, 101, size=size).to(device).train()
-    clip = torch.randn(batch, 3, *model.input_size, device=device)
+    model = build_model(name, 101, model_size=model_size).to(device).train()
+    clip = torch.randn(batch, 3, *model.card.input_size, device=device)
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    if channels_last:  # the layout training uses (train.memory_format)
-        fmt = train.memory_format(make_config(name, "ucf101", "demo"))
+    if channels_last:  # the layout training uses (the card's memory_format)
+        fmt = model.card.memory_format
         model = model.to(memory_format=fmt)
         if fmt == torch.channels_last_3d:
             clip = clip.contiguous(memory_format=fmt)
     seconds = step_time(model, clip, steps, bf16)
     peak = (torch.cuda.max_memory_allocated() if device == "cuda"
             else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
-    return {"model": name, "size": size, "device": device, "batch": batch, "input": list(model.input_size),
+    return {"model": name, "model_size": model_size, "device": device, "batch": batch,
+            "input": list(model.card.input_size),
             "precision": ("bf16" if bf16 else "fp32") + ("+channels_last" if channels_last else ""),
             "params": sum(p.numel() for p in model.parameters()), "seconds_per_step": round(seconds, 4),
             "clips_per_second": round(batch / seconds, 1), "peak_memory_mb": round(peak / 2**20, 1),
@@ -74,20 +74,20 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     rows = []
-    for name in MODELS:
+    for name in MODEL_NAMES:
         # each CPU measurement in a fresh process, so that its max RSS is its own
         ctx = multiprocessing.get_context("spawn")
         for channels_last in (False, True):
             with ProcessPoolExecutor(1, mp_context=ctx) as pool:
-                rows.append(pool.submit(measure, name, "demo", args.device, 16, args.steps, False,
+                rows.append(pool.submit(measure, name, "small", args.device, 16, args.steps, False,
                                         channels_last).result())
             print(rows[-1])
         if args.device == "cuda":
             for bf16 in (False, True):
-                rows.append(measure(name, "full", "cuda", 8, args.steps, bf16, channels_last=bf16))
+                rows.append(measure(name, "paper", "cuda", 8, args.steps, bf16, channels_last=bf16))
                 print(rows[-1])
     out = args.out or Path(__file__).parent / "results" / f"models_{args.device}.json"
-    report.write_benchmark(out, {"results": rows})
+    results.write_benchmark(out, {"results": rows})
     return 0
 
 

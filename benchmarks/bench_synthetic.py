@@ -10,24 +10,24 @@ import tempfile
 import time
 from pathlib import Path
 
-from harutils import report
+from harutils import results
 from harutils.data import synthetic as S
 
 
 def main() -> int:
-    results = {"layouts": {}}
+    figures = {"layouts": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for layout in ("ucf101", "hmdb51"):
             start = time.perf_counter()
             root = S.generate(layout, Path(tmp) / layout, progress=False, **S.DEFAULTS[layout])
             seconds = time.perf_counter() - start
             videos = list(root.rglob("*.avi"))
-            results["layouts"][layout] = {
+            figures["layouts"][layout] = {
                 "seconds": round(seconds, 1), "videos": len(videos), "classes": len(S.LAYOUTS[layout]["classes"]),
                 "megabytes": round(sum(v.stat().st_size for v in videos) / 2**20, 1), **S.DEFAULTS[layout]}
-            print(layout, results["layouts"][layout])
+            print(layout, figures["layouts"][layout])
     out = Path(__file__).parent / "results" / "synthetic.json"
-    report.write_benchmark(out, results)
+    results.write_benchmark(out, figures)
     return 0
 
 

@@ -13,9 +13,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harutils import report, train
+from harutils import experiment, results
 from harutils.config import make_config
-from harutils.models import MODELS
+from harutils.models import MODEL_NAMES
 
 
 def main(argv=None) -> int:
@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data-root", default="")
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1] / "data"))
     parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated (default: all five)")
+    parser.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated (default: all five)")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as out:
@@ -33,12 +33,12 @@ def main(argv=None) -> int:
             cfg = make_config(name, "ucf101", args.profile, epochs=args.epochs, data_root=args.data_root,
                               data_dir=args.data_dir, out_dir=out, wandb_mode="disabled", test_views=1,
                               num_workers=args.workers)
-            result = train.run(cfg, progress=False)
+            result = experiment.run(cfg, progress=False)
             hist = result["history"]
             data = sum(r["data_seconds"] for r in hist)
             compute = sum(r["compute_seconds"] for r in hist)
             clips = sum(r["clips"] for r in hist)
-            rows.append({"model": name, "device": cfg.device, "batch": cfg.batch_size, "input": cfg.size,
+            rows.append({"model": name, "device": cfg.device, "batch": cfg.batch_size, "model_size": cfg.model_size,
                          "workers": cfg.num_workers, "cached_frames": cfg.cache_frames, "epochs": len(hist),
                          "clips_per_epoch": clips // len(hist),
                          "seconds_per_epoch": round(sum(r["epoch_seconds"] for r in hist) / len(hist), 2),
@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     path = Path(__file__).parent / "results" / f"training_{args.profile}_{device}.json"
     setup = {"profile": args.profile, "data_root": args.data_root or "the demo's synthetic UCF101 layout",
              "torch_home": os.environ.get("TORCH_HOME", "default")}
-    report.write_benchmark(path, {"results": rows, "setup": setup})
+    results.write_benchmark(path, {"results": rows, "setup": setup})
     return 0
 
 

@@ -45,7 +45,7 @@ fi
 "$py" -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name())" \
   || exit 1
 step bench-models "$py" benchmarks/bench_models.py --device cuda
-step series "$py" -m harutils.report --profile full --ucf101 "$ucf" --hmdb51 "$hmdb" --device cuda \
+step series "$py" -m harutils.series --profile full --ucf101 "$ucf" --hmdb51 "$hmdb" --device cuda \
   --epochs "$epochs" --out-dir "$work/artifacts" --data-dir "$work/data" --reports "$reports"
 step synthetic "$py" -m harutils.data.synthetic --layout ucf101 --out "$work/synthetic_ucf101" --clips-per-group 2
 step bench-training "$py" benchmarks/bench_training.py --profile full --epochs 2 \

@@ -3,18 +3,48 @@ temporal-order probe (the same evaluation with each clip's frames shuffled or re
 
 Views: a loader may yield one clip per video ``(B, 3, T, H, W)`` or several ``(B, V, 3, T, H, W)``. Clip-level
 accuracy scores every view on its own; video-level accuracy averages the softmax over a video's views.
-The views used are always returned with the metrics.
+The views used are always returned with the metrics. Every evaluation runs the model in eval mode (BatchNorm on
+its running statistics, no dropout) and gives it back in the mode it came in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
+from sklearn.metrics import confusion_matrix
 from torch import distributed as dist
+from torch import nn
+
+from .models import JointModel
+from .runtime import is_distributed
 
 PERTURBATIONS = (None, "shuffle", "reverse")
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The model inside a DistributedDataParallel wrapper (or the model itself)."""
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def forward_for(model: nn.Module, task: str | None) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The logits function of one dataset: the joint model's head for ``task``, or the model itself."""
+    if task is not None and isinstance(unwrap(model), JointModel):
+        return lambda x: model(x, task)
+    return model
+
+
+@contextmanager
+def evaluation_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """Eval mode inside the block, the caller's mode (training or not) restored on exit."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def perturb_time(clips: torch.Tensor, how: str | None, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -34,13 +64,26 @@ def perturb_time(clips: torch.Tensor, how: str | None, generator: torch.Generato
 
 
 @torch.no_grad()
-def predict(forward: Callable[[torch.Tensor], torch.Tensor], loader, device: torch.device, perturb: str | None = None,
+def predict(model: nn.Module, loader, device: torch.device, task: str | None = None, perturb: str | None = None,
             amp: bool = False, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Softmax scores of every view of every video.
+    """Softmax scores of every view of every video, with the model in eval mode.
+
+    Args:
+        model: a registered model, a JointModel (then ``task`` names the dataset's head), or either under DDP.
+        task: the dataset whose head scores the clips (joint models only).
 
     Returns:
         (probs, labels): ``(N, V, K)`` float32 and ``(N,)`` int64; gathered from all ranks under DDP.
     """
+    with evaluation_mode(model):
+        probs, labels = _scores(forward_for(model, task), loader, device, perturb, amp, seed)
+    p = torch.cat(probs).numpy() if probs else np.zeros((0, 1, 1), np.float32)
+    y = torch.cat(labels).numpy() if labels else np.zeros(0, np.int64)
+    return gather(p, y)
+
+
+def _scores(forward, loader, device: torch.device, perturb: str | None, amp: bool, seed: int):
+    """Per-batch softmax scores ``(B, V, K)`` and labels ``(B,)``."""
     generator = torch.Generator().manual_seed(seed)
     probs, labels = [], []
     for clips, y in loader:
@@ -55,14 +98,12 @@ def predict(forward: Callable[[torch.Tensor], torch.Tensor], loader, device: tor
             logits = torch.cat([forward(part) for part in clips.flatten(0, 1).split(b)])
         probs.append(torch.softmax(logits.float(), -1).view(b, v, -1).cpu())
         labels.append(torch.as_tensor(y))
-    p = torch.cat(probs).numpy() if probs else np.zeros((0, 1, 1), np.float32)
-    y = torch.cat(labels).numpy() if labels else np.zeros(0, np.int64)
-    return gather(p, y)
+    return probs, labels
 
 
 def gather(probs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Under DDP, collect every rank's shard (rank r holds videos r, r+W, ...) back in dataset order."""
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+    if not is_distributed():
         return probs, labels
     world = dist.get_world_size()
     shards = [None] * world
@@ -89,8 +130,6 @@ def compute_metrics(probs: np.ndarray, labels: np.ndarray, classes: list[str]) -
         (softmax averaged over views), ``mean_class_accuracy``, ``per_class_accuracy`` (name -> accuracy),
         ``confusion_matrix`` (rows: true class, columns: predicted; video level), ``num_videos``, ``num_views``.
     """
-    from sklearn.metrics import confusion_matrix
-
     n, v, k = probs.shape
     if n == 0:  # an empty subset (e.g. a validation split with no video on disk): no accuracy to report
         nan = float("nan")
@@ -109,7 +148,7 @@ def compute_metrics(probs: np.ndarray, labels: np.ndarray, classes: list[str]) -
         "clip_top5": _topk(clip_scores, clip_labels, 5),
         "video_top1": _topk(video, labels, 1),
         "video_top5": _topk(video, labels, 5),
-        "mean_class_accuracy": float(np.nanmean(per_class)) if n else float("nan"),
+        "mean_class_accuracy": float(np.nanmean(per_class)),
         "per_class_accuracy": {c: (None if np.isnan(a) else float(a))
                                for c, a in zip(classes, per_class, strict=True)},
         "confusion_matrix": cm.tolist(),
@@ -118,15 +157,15 @@ def compute_metrics(probs: np.ndarray, labels: np.ndarray, classes: list[str]) -
     }
 
 
-def evaluate(forward, loader, device: torch.device, classes: list[str], views: str, perturb: str | None = None,
-             amp: bool = False) -> dict:
+def evaluate(model: nn.Module, loader, device: torch.device, classes: list[str], views: str, task: str | None = None,
+             perturb: str | None = None, amp: bool = False) -> dict:
     """:func:`compute_metrics` of :func:`predict`, with the views and the perturbation stated."""
-    probs, labels = predict(forward, loader, device, perturb, amp)
+    probs, labels = predict(model, loader, device, task, perturb, amp)
     return {**compute_metrics(probs, labels, classes), "views": views, "perturbation": perturb or "none"}
 
 
-def temporal_order_probe(forward, loader, device: torch.device, classes: list[str], views: str,
-                         amp: bool = False, ordered: dict | None = None) -> dict:
+def temporal_order_probe(model: nn.Module, loader, device: torch.device, classes: list[str], views: str,
+                         task: str | None = None, amp: bool = False, ordered: dict | None = None) -> dict:
     """Video top-1 with frames in order, shuffled and reversed. A model that ignores time scores the same.
 
     Args:
@@ -134,7 +173,7 @@ def temporal_order_probe(forward, loader, device: torch.device, classes: list[st
     """
     out = {}
     for how in PERTURBATIONS:
-        m = ordered if how is None and ordered is not None else evaluate(forward, loader, device, classes, views,
-                                                                        how, amp)
+        m = ordered if how is None and ordered is not None else evaluate(model, loader, device, classes, views,
+                                                                        task, how, amp)
         out[how or "ordered"] = {"video_top1": m["video_top1"], "mean_class_accuracy": m["mean_class_accuracy"]}
     return out

@@ -11,19 +11,18 @@ from __future__ import annotations
 import io
 from contextlib import contextmanager
 
+import matplotlib
 import numpy as np
 import torch
+from captum.attr import GuidedBackprop, LayerGradCam
+from PIL import Image
 from torch import nn
-from torch.nn import functional as F
+from torch.nn import functional
 
 
 def target_layer(model: nn.Module) -> nn.Module:
-    """The last convolutional stage of a registered model (where Grad-CAM looks)."""
-    if hasattr(model, "encoder"):  # Late Fusion, LRCN: the 2D backbone's last block, per frame
-        return model.encoder.backbone.layer4[-1]
-    if hasattr(model, "conv5b"):  # C3D
-        return model.conv5b
-    return model.backbone.layer4[-1]  # I3D, Non-local (the ResNet calls its blocks one by one)
+    """The layer a model's card names for explanations (its last convolutional stage, where Grad-CAM looks)."""
+    return model.get_submodule(model.card.explain_layer)
 
 
 @contextmanager
@@ -41,15 +40,15 @@ def _to_clip_maps(maps: torch.Tensor, clip_shape, per_frame: bool) -> np.ndarray
     """Layer maps -> (T, H, W) in [0, 1], aligned with the clip's frames."""
     t, h, w = clip_shape[-3:]
     if per_frame:  # (T, 1, h', w') from a 2D backbone applied to each frame
-        up = F.interpolate(maps.float(), size=(h, w), mode="bilinear", align_corners=False)[:, 0]
+        up = functional.interpolate(maps.float(), size=(h, w), mode="bilinear", align_corners=False)[:, 0]
     else:  # (1, 1, t', h', w')
-        up = F.interpolate(maps.float(), size=(t, h, w), mode="trilinear", align_corners=False)[0, 0]
+        up = functional.interpolate(maps.float(), size=(t, h, w), mode="trilinear", align_corners=False)[0, 0]
     up = up - up.min()
     return (up / up.max().clamp_min(1e-12)).cpu().numpy()
 
 
 def _is_per_frame(model: nn.Module) -> bool:
-    return hasattr(model, "encoder")
+    return model.card.per_frame
 
 
 def activation_map(model: nn.Module, clip: torch.Tensor, layer: nn.Module | None = None) -> np.ndarray:
@@ -87,8 +86,6 @@ def explainable(model: nn.Module):
 
 def grad_cam(model: nn.Module, clip: torch.Tensor, target: int, layer: nn.Module | None = None) -> np.ndarray:
     """Grad-CAM (Selvaraju et al., ICCV 2017) for class ``target``: (T, H, W) in [0, 1]."""
-    from captum.attr import LayerGradCam
-
     layer = layer or target_layer(model)
     with explainable(model):
         attr = LayerGradCam(model, layer).attribute(clip.requires_grad_(True), target=target, relu_attributions=True)
@@ -101,8 +98,6 @@ def guided_backprop(model: nn.Module, clip: torch.Tensor, target: int) -> np.nda
     Returns:
         (T, H, W) in [0, 1].
     """
-    from captum.attr import GuidedBackprop
-
     with explainable(model):
         attr = GuidedBackprop(model).attribute(clip.clone().requires_grad_(True), target=target)
     g = attr.detach()[0].abs().amax(0)  # (3, T, H, W) -> (T, H, W)
@@ -117,8 +112,6 @@ def frame_importance(cam: np.ndarray) -> np.ndarray:
 
 def overlay(frames: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarray:
     """Blend a (T, H, W) map in [0, 1] over (T, H, W, 3) uint8 frames with a jet colour map."""
-    import matplotlib
-
     colours = matplotlib.colormaps["jet"](heat)[..., :3] * 255  # (T, H, W, 3)
     return (frames * (1 - alpha) + colours * alpha).clip(0, 255).astype(np.uint8)
 
@@ -129,8 +122,6 @@ def to_gif(frames: np.ndarray, fps: float = 6.0, width: int = 224) -> bytes:
     Small demo frames are enlarged (nearest neighbour, so pixels stay visible); full-size frames are kept at about
     their size rather than enlarged, which keeps a report with a dozen animations a few MB.
     """
-    from PIL import Image
-
     h, w = frames.shape[1:3]
     size = (width, max(1, round(h * width / w)))
     resample = Image.NEAREST if width >= w else Image.BILINEAR

@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import wandb
+
+from . import viz
+
 MODES = ("online", "offline", "disabled")
 
 
@@ -40,8 +44,6 @@ class Tracker:
         if self.mode == "online" and not _has_key():
             raise RuntimeError("wandb_mode='online' needs a W&B API key: run `wandb login` or set WANDB_API_KEY, "
                                "or use wandb_mode='offline' and `wandb sync` later")
-        import wandb
-
         wandb_dir = Path(run_dir) / "wandb"
         wandb_dir.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("WANDB_SILENT", "true")
@@ -49,19 +51,20 @@ class Tracker:
         self.run = wandb.init(project=project, name=name, config=config, dir=str(wandb_dir.parent),
                               mode=self.mode, settings=settings, reinit="finish_previous")
 
-    @property
-    def directory(self) -> Path | None:
-        return Path(self.run.dir).parent if self.run is not None else None
-
     def log(self, values: dict, step: int | None = None) -> None:
         if self.run is not None:
             self.run.log(values, step=step)
 
     def log_figure(self, name: str, figure, step: int | None = None) -> None:
         if self.run is not None:
-            import wandb
-
             self.run.log({name: wandb.Image(figure)}, step=step)
+
+    def log_confusion(self, name: str, matrix: list[list[int]], classes: list[str], title: str) -> None:
+        """A confusion matrix (rows: true class), drawn as the report draws it."""
+        if self.run is not None:
+            figure = viz.confusion(matrix, classes, title)
+            self.log_figure(name, figure)
+            viz.plt.close(figure)
 
     def summary(self, values: dict) -> None:
         if self.run is not None:

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .explain import overlay
+
 
 def class_distribution(manifest: pd.DataFrame, max_classes: int = 60):
     """Videos per class and split role (stacked bars)."""
@@ -151,7 +153,6 @@ def explanation(result: dict, title: str, max_frames: int = 8):
         title: what the clip is.
         max_frames: at most this many evenly spaced frames in the strips (each labelled with its index).
     """
-    from .explain import overlay
 
     frames, maps = result["frames"], result["maps"]
     t = len(frames)

@@ -44,7 +44,7 @@ def params(text):
     return cell
 
 
-def model_notebook(number: str, key: str, title: str, module: str, cls: str, about: str) -> tuple[str, list]:
+def model_notebook(number: str, key: str, title: str, module: str, about: str) -> tuple[str, list]:
     cells = [
         md(f"""# {number} · {title}
 
@@ -59,35 +59,39 @@ config, views, timings and environment), and its key metrics for the report.""")
 import pandas as pd
 from IPython.display import display
 
-from harutils import config, report, train, viz
+from harutils import config, experiment, results, viz
 from harutils.models import {module}
 
 cfg = config.make_config("{key}", dataset, profile, data_root=data_root, split=split, epochs=epochs,
                          device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir)
 cfg""", hide=True),
         md(f"""## The model
-The code below is the model as the package defines it (`harutils/models/{module}.py`); the demo profile builds the
-same class at a smaller width and input size."""),
-        code(f"print(inspect.getsource({module}.{cls}))"),
+The code below is the model as the package defines it (`harutils/models/{module}.py`): the network, its builder
+(paper size and the demo's small size) and its card, which tells the data pipeline, the trainer and the explainer
+what the model takes and where to look."""),
+        code(f"print(inspect.getsource({module}))"),
         md("""## Training
 Cross-entropy, Adam and an exponential learning-rate decay each epoch; one line per epoch (the best validation
 epoch is starred). A checkpoint is written every epoch, so a killed run started again resumes."""),
-        code("results = train.run(cfg)"),
+        code("run = experiment.run(cfg)"),
+        md("""The card of the model that trained: its input, sampling, preprocessing, the layer the explanations look
+at, and where its weights came from (the load report of pretrained weights)."""),
+        code('pd.Series(run["card"])'),
         md("""## Learning curves
 Training loss and accuracy are on single random clips; validation accuracy is per video (one centred view)."""),
-        code('viz.learning_curves(results["history"]);'),
+        code('viz.learning_curves(run["history"]);'),
         md("""## Test metrics
 The best validation checkpoint on the official test split. *Video* accuracy averages the softmax over the views
 listed; *clip* accuracy scores each view alone. The temporal-order probe repeats the test with each clip's frames
 shuffled and reversed: a model that ignores time scores the same."""),
-        code("""test = results["test"][dataset]
+        code("""test = run["test"][dataset]
 display(pd.DataFrame({k: [test[k]] for k in ("video_top1", "clip_top1", "video_top5", "mean_class_accuracy", "views")}))
 display(pd.DataFrame(test["temporal_order_probe"]).T)"""),
         md("## Confusion matrix"),
         code('viz.confusion(test["confusion_matrix"], list(test["per_class_accuracy"]));'),
-        code(f"""report.record_key_metrics(out_dir, "{number}_{key}", {{
+        code(f"""results.record_key_metrics(out_dir, "{number}_{key}", {{
     "test video top-1": test["video_top1"], "shuffled": test["temporal_order_probe"]["shuffle"]["video_top1"],
-    "epochs": len(results["history"]), "train s": results["timings"]["fit_seconds"]}})""", hide=True),
+    "epochs": len(run["history"]), "train s": run["timings"]["fit_seconds"]}})""", hide=True),
     ]
     return f"{number}_{key}", cells
 
@@ -107,7 +111,7 @@ class, and the files that do not decode.
 
 from IPython.display import display
 
-from harutils import report, viz
+from harutils import results, viz
 from harutils.data import datasets, manifest, sampling
 from harutils.data.video import read_frames
 
@@ -136,7 +140,7 @@ Videos that are named by the split files but missing on disk, and videos that do
     code("""bad = manifest.bad_files(table)
 print(f"{(~table['present']).sum()} missing, {len(bad)} unreadable of {len(table)} videos")
 display(bad[["path", "status"]].head(20))"""),
-    code("""report.record_key_metrics(out_dir, "01_dataset_exploration", {
+    code("""results.record_key_metrics(out_dir, "01_dataset_exploration", {
     "videos": len(table), "classes": table["class"].nunique(), "missing": int((~table["present"]).sum()),
     "unreadable": len(bad)})""", hide=True),
 ]))
@@ -150,18 +154,16 @@ so that training epochs decode no video.
 
 **Reads** the dataset. **Writes** the frame cache under `data/cache/` (demo profile) and key metrics."""),
     params(PARAMS_COMMON + '''
-cache_size: int | None = None  # shorter side frames are decoded at; None: the profile's value'''),
+frame_size: int | None = None  # shorter side frames are decoded at; None: the profile's value'''),
     code("""import time
 
 import numpy as np
 
-from harutils import config, report, train, viz
-from harutils.data import datasets, sampling
+from harutils import config, results, viz
+from harutils.data import datasets, pipeline, sampling
 from harutils.data.video import probe, read_frames
 
-# the frame settings of the profile, as C3D uses them (the full profile decodes at 8/7 of each model's crop)
-cfg = config.make_config("c3d", dataset, profile, data_root=data_root, split=split, data_dir=data_dir,
-                         out_dir=out_dir, cache_size=cache_size)
+frames = config.frame_settings(profile, data_dir, frame_size)  # the full profile decodes at 8/7 of each model's crop
 test = datasets.open_dataset(dataset, data_root, split, "test", data_dir=data_dir)
 path, label = test.samples[0]
 n = probe(path).frame_count
@@ -174,9 +176,9 @@ print(f"{path.name}: {n} frames, class {test.classes[label]}")""", hide=True),
 viz.sampling_strategies(n, strategies);"""),
     md("## The frames themselves"),
     code("""idx = sampling.UniformFrames(5)(n)[0]
-viz.strip(read_frames(path, idx, size=112).numpy(), "5 uniform frames", [str(i) for i in idx]);
+viz.strip(read_frames(path, idx, frame_size=112).numpy(), "5 uniform frames", [str(i) for i in idx])
 idx = sampling.Clip(16)(n)[0][::2]
-viz.strip(read_frames(path, idx, size=112).numpy(), "every other frame of the centred 16-frame clip",
+viz.strip(read_frames(path, idx, frame_size=112).numpy(), "every other frame of the centred 16-frame clip",
           [str(i) for i in idx]);"""),
     md("""## Building the frame cache
 Demo profile: all frames of every video at the training resolution (the profile's shorter side), so random clips
@@ -187,29 +189,29 @@ DataLoader workers instead; this step then only probes every video and reports t
 videos = [p for subset in ("train", "val", "test")
           for p, _ in datasets.open_dataset(dataset, data_root, split, subset, data_dir=data_dir).samples]
 start = time.perf_counter()
-print(train.prepare_frames(cfg, dataset, root, videos))
+print(pipeline.prepare_frames(frames, dataset, root, videos))
 build_seconds = time.perf_counter() - start
 start = time.perf_counter()
-print(train.prepare_frames(cfg, dataset, root, videos, progress=False))
+print(pipeline.prepare_frames(frames, dataset, root, videos, progress=False))
 reuse_seconds = time.perf_counter() - start
 print(f"built in {build_seconds:.1f} s, checked again in {reuse_seconds:.2f} s")"""),
-    code("""report.record_key_metrics(out_dir, "02_frame_extraction", {
-    "videos": len(videos), "cached": bool(cfg.cache_frames), "build s": build_seconds,
-    "frame size": cfg.cache_size})""", hide=True),
+    code("""results.record_key_metrics(out_dir, "02_frame_extraction", {
+    "videos": len(videos), "cached": frames.cache_frames, "build s": build_seconds,
+    "frame size": frames.frame_size})""", hide=True),
 ]))
 
-NOTEBOOKS.append(model_notebook("03", "late_fusion", "Late Fusion", "late_fusion", "LateFusion",
+NOTEBOOKS.append(model_notebook("03", "late_fusion", "Late Fusion", "late_fusion",
     "A 2D ResNet (ResNet-152 at full size) on 5 frames sampled uniformly over the video; the per-frame features are "
     "averaged after the backbone, then classified. No temporal modelling: averaging forgets the frame order."))
-NOTEBOOKS.append(model_notebook("04", "c3d", "C3D", "c3d", "C3D",
+NOTEBOOKS.append(model_notebook("04", "c3d", "C3D", "c3d",
     "Tran et al.'s 3D VGG-style network: eight 3x3x3 convolutions, five max pools, fc6/fc7 of 4096 units, on "
     "16-frame clips (8 at demo size). Its convolutions see motion directly."))
-NOTEBOOKS.append(model_notebook("05", "lrcn", "LRCN", "lrcn", "LRCN",
+NOTEBOOKS.append(model_notebook("05", "lrcn", "LRCN", "lrcn",
     "Per-frame 2D ResNet features fed in order to an LSTM (Donahue et al.): time is modelled after the CNN."))
-NOTEBOOKS.append(model_notebook("06", "i3d", "I3D", "i3d", "I3D",
+NOTEBOOKS.append(model_notebook("06", "i3d", "I3D", "i3d",
     "A ResNet-50 inflated to 3D (Carreira and Zisserman; the Non-local paper's I3D baseline): its ImageNet "
     "weights are repeated along time at full size; the demo trains the same design from scratch."))
-NOTEBOOKS.append(model_notebook("07", "nonlocal", "Non-local network", "nonlocal_net", "NonLocalBlock",
+NOTEBOOKS.append(model_notebook("07", "nonlocal", "Non-local network", "nonlocal_net",
     "I3D with embedded-Gaussian non-local blocks (Wang et al.): every position attends to every other position in "
     "space and time. The blocks start as the identity."))
 
@@ -227,7 +229,7 @@ models: str = ""                # comma-separated; empty: the profile's (demo: L
     code("""import pandas as pd
 from IPython.display import display
 
-from harutils import config, report, train, viz
+from harutils import config, experiment, results, viz
 
 common = dict(split=split, epochs=epochs, device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir)
 names = config.joint_models(profile, models)
@@ -236,13 +238,13 @@ other = {"ucf101": "hmdb51", "hmdb51": "ucf101"}[dataset]""", hide=True),
     md("""## Joint runs
 Each epoch alternates batches of the two datasets; the loss and validation accuracy are logged per dataset, and
 the best checkpoint is chosen on their mean."""),
-    code("""joint = {m: train.run(config.make_config(m, dataset, profile, data_root=data_root, joint_with=other,
+    code("""joint = {m: experiment.run(config.make_config(m, dataset, profile, data_root=data_root, joint_with=other,
                                          joint_root=joint_root, **common)) for m in names}"""),
     md("## Single-dataset runs for comparison (the ones notebooks 03-07 did not train)"),
     code("""single = {}
 for m in names:
     for name, root in ((dataset, data_root), (other, joint_root)):
-        single[(m, name)] = train.load_or_run(config.make_config(m, name, profile, data_root=root, **common))"""),
+        single[(m, name)] = experiment.run(config.make_config(m, name, profile, data_root=root, **common))"""),
     md("## Joint against single-dataset training (test, video level)"),
     code("""rows = []
 for m in names:
@@ -253,7 +255,7 @@ display(pd.DataFrame(rows).round(3))"""),
     md("## Learning curves of the joint runs"),
     code("""for m in names:
     viz.learning_curves(joint[m]["history"]).suptitle(f"{m}, joint")"""),
-    code("""report.record_key_metrics(out_dir, "08_joint_training", {
+    code("""results.record_key_metrics(out_dir, "08_joint_training", {
     f"{r['model']} {r['dataset']} joint-single": r["joint"] - r["single"] for r in rows})""", hide=True),
 ]))
 
@@ -273,7 +275,8 @@ clips: int = 2                 # test clips explained per model'''),
 import numpy as np
 from IPython.display import HTML, display
 
-from harutils import config, explain, report, train, viz
+from harutils import config, experiment, explain, results, runtime, viz
+from harutils.data import pipeline
 
 warnings.filterwarnings("ignore", message="Setting backward hooks")
 names = [m.strip() for m in models.split(",") if m.strip()]
@@ -284,9 +287,9 @@ For each model and clip: the input frames, the mean activation of the last stage
 guided backpropagation, the share of Grad-CAM mass per frame, and the Grad-CAM overlay as an animation."""),
     code("""for m in names:
     cfg = config.make_config(m, dataset, profile, **common)
-    train.load_or_run(cfg)  # trains first when notebooks 03-07 have not run
-    model = train.load_trained_model(cfg).to(cfg.device)  # the maps are computed where the model trained
-    test = train.build_data(cfg, model, progress=False).test
+    experiment.run(cfg)  # trains first when notebooks 03-07 have not run
+    model = experiment.load_trained_model(cfg).to(runtime.resolve_device(cfg.device))  # where the model trained
+    test = pipeline.build_data(cfg, model.card, progress=False).test
     for i in np.linspace(0, len(test) - 1, clips).astype(int):
         clip, label = test[int(i)]
         result = explain.explain_clip(model, clip, label)
@@ -296,7 +299,7 @@ guided backpropagation, the share of Grad-CAM mass per frame, and the Grad-CAM o
 A model that uses motion puts its Grad-CAM mass on the moving limbs and on the frames where the motion happens; a
 model that relies on appearance spreads it over the figure in every frame. C3D's last stage has one time step at
 the demo size, so its per-frame mass is flat by construction."""),
-    code("""report.record_key_metrics(out_dir, "09_qualitative_analysis", {"models explained": len(names),
+    code("""results.record_key_metrics(out_dir, "09_qualitative_analysis", {"models explained": len(names),
                                                                 "clips per model": clips})""", hide=True),
 ]))
 
@@ -318,17 +321,16 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, display
 
-from harutils import config, report, train, viz
+from harutils import config, experiment, results, viz
 
-results = report.collect_results(out_dir)
-results = results[results["profile"] == profile]
-print(f"{len(results)} result rows from {results['run'].nunique()} runs")""", hide=True),
+table = results.collect_results(out_dir)
+table = table[table["profile"] == profile]
+print(f"{len(table)} result rows from {table['run'].nunique()} runs")""", hide=True),
     md("""## The reference-style table
 Validation (one centred view) and test (video level, the views in the last column) accuracy."""),
-    code("""honest = results[results["val split"] == "group-aware"]
-table = honest.pivot_table(index=["model", "training"], columns="dataset",
-                           values=["val top-1", "test video top-1"], aggfunc="first")
-display(table.round(3))"""),
+    code("""honest = table[table["val split"] == "group-aware"]
+display(honest.pivot_table(index=["model", "training"], columns="dataset",
+                           values=["val top-1", "test video top-1"], aggfunc="first").round(3))"""),
     md("## Video against clip level, top-5 and mean-class accuracy"),
     code("""display(honest[["model", "dataset", "training", "test video top-1", "test clip top-1", "test video top-5",
                 "mean class acc", "views"]].round(3))"""),
@@ -347,7 +349,7 @@ split. The leaky split's validation accuracy overstates the test accuracy; the g
 for leaky in (False, True):
     cfg = config.make_config("late_fusion", dataset, profile, data_root=data_root, split=split, epochs=epochs,
                              device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir, leaky_val=leaky)
-    r = train.load_or_run(cfg)
+    r = experiment.run(cfg)
     leak["leaky" if leaky else "group-aware"] = {"validation": r["test"][dataset]["val_video_top1"],
                                                  "test": r["test"][dataset]["video_top1"]}
 leak = pd.DataFrame(leak).T
@@ -364,20 +366,20 @@ The figures written by `benchmarks/*.py` (`benchmarks/results/*.json`), each wit
 decoders and the frame cache, forward and backward per model, demo training throughput and the share of each
 step spent waiting for data, full-profile data loading per worker, and generating the synthetic datasets. Rerun a
 benchmark to refresh its table."""),
-    code("""for name, table in report.benchmark_tables(benchmarks_dir).items():
+    code("""for name, bench in results.benchmark_tables(benchmarks_dir).items():
     display(HTML(f"<h4>{name}</h4>"))
-    display(table)"""),
+    display(bench)"""),
     md("""## Published and reference numbers (full profile)
 This run's test top-1 (%) beside the papers' single-model RGB results and, when `reference_csv` names a CSV of
 the reference report's table (`model,dataset,training,test top-1`), the reference's. The repository ships no such
 file: the reference's numbers are in a PDF whose text could not be read where the series was built. On the demo
 profile (synthetic data, small models from scratch) none of them are comparable, and the table is not shown."""),
     code("""if profile == "full":
-    reference = report.read_reference(reference_csv) if reference_csv else None
-    display(report.side_by_side(results, reference).round(1))
+    reference = results.read_reference(reference_csv) if reference_csv else None
+    display(results.side_by_side(table, reference).round(1))
 else:
     print("demo profile: published and reference numbers are for the full profile")"""),
-    code("""report.record_key_metrics(out_dir, "10_results", {"runs": results["run"].nunique(),
+    code("""results.record_key_metrics(out_dir, "10_results", {"runs": table["run"].nunique(),
     "leaky val overstatement": float(leak.loc["leaky", "validation - test"])})""", hide=True),
 ]))
 

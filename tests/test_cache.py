@@ -25,7 +25,7 @@ def test_all_frames_entry_matches_decoding(tmp_path, videos):
     cache = FrameCache(tmp_path / "cache", frame_size=24)
     arr = cache.load(videos[0])
     assert arr.shape == (20, 24, 32, 3) and arr.dtype == np.uint8
-    assert np.array_equal(arr, read_frames(videos[0], range(20), size=24).numpy())
+    assert np.array_equal(arr, read_frames(videos[0], range(20), frame_size=24).numpy())
     assert isinstance(cache.load(videos[0]), np.memmap)  # second read: a hit, memory-mapped
 
 
@@ -34,7 +34,7 @@ def test_sampler_entry_holds_only_eval_frames(tmp_path, videos):
     arr = cache.load(videos[1])
     assert arr.shape == (3, 4, 24, 32, 3)
     idx = MultiClip(3, 4)(20)
-    assert np.array_equal(arr.reshape(12, 24, 32, 3), read_frames(videos[1], idx.ravel(), size=24).numpy())
+    assert np.array_equal(arr.reshape(12, 24, 32, 3), read_frames(videos[1], idx.ravel(), frame_size=24).numpy())
     got = cache.read(videos[1], MultiClip(3, 4), training=False)
     assert torch.equal(got, torch.from_numpy(np.asarray(arr)))
     with pytest.raises(ValueError, match="cannot serve training"):

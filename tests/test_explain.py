@@ -10,21 +10,22 @@ import torch
 from torch import nn
 
 from harutils import explain
-from harutils.models import MODELS, build_model
+from harutils.models import MODEL_NAMES, ModelCard, build_model
+from harutils.models.weights import UNNORMALISED
 
 
 def _hooks(model: nn.Module) -> int:
     return sum(len(m._forward_hooks) + len(m._backward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", sorted(MODEL_NAMES))
 def test_maps_for_every_model(name):
     torch.manual_seed(0)
-    model = build_model(name, 4, size="demo").train()
+    model = build_model(name, 4, model_size="small").train()
     inplace_before = [m.inplace for m in model.modules() if isinstance(m, nn.ReLU)]
-    clip = torch.randn(2, 3, *model.input_size)  # two views: the first is explained
+    clip = torch.randn(2, 3, *model.card.input_size)  # two views: the first is explained
     result = explain.explain_clip(model, clip, target=2)
-    t, h, w = model.input_size
+    t, h, w = model.card.input_size
     assert result["frames"].shape == (t, h, w, 3) and result["frames"].dtype == np.uint8
     for heat in result["maps"].values():
         assert heat.shape == (t, h, w) and heat.min() >= 0 and heat.max() <= 1 and np.isfinite(heat).all()
@@ -41,9 +42,8 @@ def test_grad_cam_follows_the_evidence():
     class RegionModel(nn.Module):
         def __init__(self):
             super().__init__()
-            self.backbone = nn.Module()
             self.body = nn.Conv3d(3, 4, 1)
-            self.backbone.layer4 = nn.ModuleList([self.body])
+            self.card = ModelCard((6, 16, 16), "clip", UNNORMALISED, explain_layer="body")
 
         def forward(self, x):
             f = torch.relu(self.body(x))  # (B, 4, T, H, W)
@@ -55,7 +55,8 @@ def test_grad_cam_follows_the_evidence():
     nn.init.zeros_(model.body.bias)
     clip = torch.zeros(1, 3, 6, 16, 16)
     clip[:, :, 2:4, :8, :8] = torch.rand(1, 3, 2, 8, 8) + 0.5
-    cam = explain.grad_cam(model, clip, target=1, layer=model.body)
+    assert explain.target_layer(model) is model.body  # the card names the layer
+    cam = explain.grad_cam(model, clip, target=1)
     assert cam[2:4, :8, :8].mean() > 5 * cam[:, 8:, 8:].mean() + 1e-6
     assert explain.frame_importance(cam)[2:4].sum() > explain.frame_importance(cam)[4:].sum()
 
@@ -64,7 +65,7 @@ def test_grad_cam_follows_the_evidence():
 def test_recurrent_models_are_explained_without_cudnn(name):
     """cuDNN's LSTM has no backward pass in eval mode (Grad-CAM on LRCN failed on a GPU): explaining a recurrent
     model turns cuDNN off, a convolutional one keeps it, and the setting is restored afterwards."""
-    model = build_model(name, 4, size="demo")
+    model = build_model(name, 4, model_size="small")
     before = torch.backends.cudnn.enabled
     with explain.explainable(model):
         inside = torch.backends.cudnn.enabled

@@ -11,14 +11,14 @@ import pytest
 import torch
 import torchvision
 
-from harutils.models import MODELS, JointModel, build_model
+from harutils.models import MODEL_NAMES, JointModel, build_model
 from harutils.models import weights as W
 from harutils.models.i3d import I3D, I3D_R50
 from harutils.models.inflate import inflate_into
 from harutils.models.nonlocal_net import NonLocalBlock
 from harutils.models.resnet import ResNet, resnet_spec
 
-NAMES = sorted(MODELS)
+NAMES = sorted(MODEL_NAMES)
 
 
 def _n_params(m):
@@ -32,8 +32,8 @@ def _seed():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_demo_forward_backward_reaches_every_parameter(name):
-    model = build_model(name, num_classes=7, size="demo")
-    clip = torch.randn(2, 3, *model.input_size)  # (B, C, T, H, W)
+    model = build_model(name, num_classes=7, model_size="small")
+    clip = torch.randn(2, 3, *model.card.input_size)  # (B, C, T, H, W)
     out = model(clip)
     assert out.shape == (2, 7) and torch.isfinite(out).all()
     out.logsumexp(1).sum().backward()
@@ -41,7 +41,7 @@ def test_demo_forward_backward_reaches_every_parameter(name):
     # non-local output BN starts at zero scale: its inner convs get gradients only after the first step
     no_grad = [n for n in no_grad if not ("after_block" in n and any(s in n for s in ("theta", "phi", "g.", "out.")))]
     assert not no_grad, f"no gradient reaches {no_grad}"
-    assert model.sampling in ("uniform", "clip") and model.preprocessing is not None
+    assert model.card.sampling in ("uniform", "clip") and model.card.preprocessing is not None
 
 
 @pytest.mark.parametrize(
@@ -59,23 +59,23 @@ def test_demo_forward_backward_reaches_every_parameter(name):
 )
 def test_full_size_parameter_counts(name, classes, expected):
     with torch.device("meta"):
-        model = build_model(name, classes, size="full")
+        model = build_model(name, classes, model_size="paper")
     assert _n_params(model) == pytest.approx(expected, rel=0.01)
 
 
 def test_lrcn_full_is_resnet152_plus_lstm():
     with torch.device("meta"):
-        model = build_model("lrcn", 101, size="full")
+        model = build_model("lrcn", 101, model_size="paper")
     lstm = 4 * (512 * (2048 + 512) + 2 * 512)  # PyTorch LSTM: W_ih, W_hh, two biases per gate
     assert _n_params(model) == 58_143_808 + lstm + 512 * 101 + 101
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_full_size_forward_shape(name):
-    model = build_model(name, 11, size="full").eval()
+    model = build_model(name, 11, model_size="paper").eval()
     if name == "c3d":  # a full C3D forward is slow on 2 CPU cores: check it on the meta device
         with torch.device("meta"):
-            model = build_model(name, 11, size="full")
+            model = build_model(name, 11, model_size="paper")
             out = model(torch.empty(2, 3, 16, 112, 112))
     else:
         t = 2 if name in ("late_fusion", "lrcn") else 8
@@ -121,11 +121,11 @@ def test_inflated_i3d_on_a_still_clip_equals_the_2d_resnet(padding):
 
 
 def test_nonlocal_blocks_are_identity_at_init():
-    i3d = build_model("i3d", 6, size="demo").eval()
-    nl = build_model("nonlocal", 6, size="demo").eval()
+    i3d = build_model("i3d", 6, model_size="small").eval()
+    nl = build_model("nonlocal", 6, model_size="small").eval()
     report = W.load_matching(nl, i3d.state_dict())
     assert not report.unexpected and all("after_block" in k for k in report.missing)
-    clip = torch.randn(2, 3, *i3d.input_size)
+    clip = torch.randn(2, 3, *i3d.card.input_size)
     with torch.no_grad():
         torch.testing.assert_close(nl(clip), i3d(clip))
     block = NonLocalBlock(8)
@@ -142,34 +142,34 @@ def test_nonlocal_attends_once_trained():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_weights_round_trip(tmp_path, name):
-    model = build_model(name, 4, size="demo").eval()
+    model = build_model(name, 4, model_size="small").eval()
     path = tmp_path / "w.pt"
     torch.save(model.state_dict(), path)
-    again = build_model(name, 4, size="demo").eval()
+    again = build_model(name, 4, model_size="small").eval()
     again.load_state_dict(torch.load(path, weights_only=True))
-    clip = torch.randn(1, 3, *model.input_size)
+    clip = torch.randn(1, 3, *model.card.input_size)
     with torch.no_grad():
         torch.testing.assert_close(again(clip), model(clip))
 
 
 def test_c3d_loads_a_sports1m_pickle_layout(tmp_path):
-    demo = build_model("c3d", 487, size="demo")
+    demo = build_model("c3d", 487, model_size="small")
     # write a checkpoint in the c3d.pickle naming: conv1..conv5b, fc6, fc7, fc8 (487 Sports-1M classes)
     state = {k.replace("head.1.", "fc8."): v.clone() for k, v in demo.state_dict().items()}
     path = tmp_path / "c3d.pickle"
     torch.save(state, path)
-    model = build_model("c3d", 101, size="demo", pretrained=path)
-    assert model.preprocessing == W.C3D_SPORTS1M
-    assert "shape mismatch 2" in model.load_report  # the 487-way fc8 does not fit a 101-way head
+    model = build_model("c3d", 101, model_size="small", pretrained=path)
+    assert model.card.preprocessing == W.C3D_SPORTS1M
+    assert "shape mismatch 2" in model.card.weights  # the 487-way fc8 does not fit a 101-way head
     torch.testing.assert_close(model.conv3a.weight, demo.conv3a.weight)
     with pytest.raises(W.WeightsNotFoundError, match="nowhere.pickle.*c3d.pickle"):
-        build_model("c3d", 101, size="demo", pretrained=tmp_path / "nowhere.pickle")
+        build_model("c3d", 101, model_size="small", pretrained=tmp_path / "nowhere.pickle")
     with pytest.raises(ValueError, match="no ImageNet weights"):
         build_model("c3d", 101, pretrained="imagenet")
 
 
 def test_nonlocal_loads_kinetics_conversion_layout(tmp_path):
-    src = build_model("nonlocal", 400, size="demo")
+    src = build_model("nonlocal", 400, model_size="small")
     torch.nn.init.normal_(src.backbone.after_block["layer2_0"].bn.weight)
     state = {}
     for k, v in src.state_dict().items():  # rename ours -> the conversion's names
@@ -185,8 +185,8 @@ def test_nonlocal_loads_kinetics_conversion_layout(tmp_path):
         state[k] = v
     path = tmp_path / "nl_kinetics.pth"
     torch.save({"state_dict": state}, path)
-    model = build_model("nonlocal", 400, size="demo", pretrained=path)
-    assert model.preprocessing == W.KINETICS_CAFFE2 and "missing 0" in model.load_report
+    model = build_model("nonlocal", 400, model_size="small", pretrained=path)
+    assert model.card.preprocessing == W.KINETICS_CAFFE2 and "missing 0" in model.card.weights
     torch.testing.assert_close(model.backbone.after_block["layer2_0"].bn.weight,
                                src.backbone.after_block["layer2_0"].bn.weight)
 
@@ -200,7 +200,7 @@ def test_imagenet_weights_missing_from_the_cache_say_where(tmp_path, monkeypatch
 
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
     with pytest.raises(W.WeightsNotFoundError, match=r"hub/checkpoints/resnet50-.*\.pth"):
-        build_model("i3d", 10, size="full", pretrained="imagenet")
+        build_model("i3d", 10, model_size="paper", pretrained="imagenet")
 
 
 def test_imagenet_weights_load_from_the_torch_cache(tmp_path, monkeypatch):
@@ -212,12 +212,12 @@ def test_imagenet_weights_load_from_the_torch_cache(tmp_path, monkeypatch):
     reference = torchvision.models.resnet152()
     torch.save(reference.state_dict(), ckpt)
     monkeypatch.setattr("torch.hub.download_url_to_file", lambda *a, **k: pytest.fail("tried to download"))
-    model = build_model("late_fusion", 10, size="full", pretrained="imagenet")
+    model = build_model("late_fusion", 10, model_size="paper", pretrained="imagenet")
     torch.testing.assert_close(model.encoder.backbone.layer4[2].conv3.weight, reference.layer4[2].conv3.weight)
 
 
 def test_joint_model_has_one_head_per_dataset():
-    joint = JointModel(build_model("c3d", 3, size="demo"), {"ucf101": 5, "hmdb51": 4})
+    joint = JointModel(build_model("c3d", 3, model_size="small"), {"ucf101": 5, "hmdb51": 4})
     clip = torch.randn(2, 3, 8, 64, 64)
     assert joint(clip, "ucf101").shape == (2, 5) and joint(clip, "hmdb51").shape == (2, 4)
     with pytest.raises(KeyError, match="no head for dataset 'kinetics'"):
@@ -228,12 +228,12 @@ def test_unknown_model_and_size():
     with pytest.raises(KeyError, match="unknown model 'x3d'"):
         build_model("x3d", 10)
     with pytest.raises(ValueError, match="size must be one of"):
-        build_model("c3d", 10, size="tiny")
+        build_model("c3d", 10, model_size="tiny")
 
 
 def test_late_fusion_average_ignores_frame_order_and_lrcn_does_not():
-    lf = build_model("late_fusion", 5, size="demo").eval()
-    lrcn = build_model("lrcn", 5, size="demo").eval()
+    lf = build_model("late_fusion", 5, model_size="small").eval()
+    lrcn = build_model("lrcn", 5, model_size="small").eval()
     clip = torch.randn(1, 3, 5, 64, 64)
     rev = clip.flip(2)
     with torch.no_grad():

@@ -57,10 +57,10 @@ def test_notebooks_are_generated_from_the_script(tmp_path):
 
 @pytest.fixture(scope="module")
 def series(tmp_path_factory):
-    from harutils import report
+    from harutils import series
 
     tmp = tmp_path_factory.mktemp("series")
-    code = report.main(["--epochs", "1", "--reports", str(tmp / "reports"), "--out-dir", str(tmp / "artifacts"),
+    code = series.main(["--epochs", "1", "--reports", str(tmp / "reports"), "--out-dir", str(tmp / "artifacts"),
                         "--data-dir", str(tmp / "data")])
     return {"code": code, "reports": tmp / "reports", "artifacts": tmp / "artifacts"}
 
@@ -152,13 +152,13 @@ def _tiny_notebook(path, body: str):
 
 @pytest.mark.parametrize("failfast", [False, True])
 def test_a_failing_notebook_is_named_and_the_others_still_render(tmp_path, monkeypatch, capsys, failfast):
-    from harutils import report
+    from harutils import series
 
     bad = _tiny_notebook(tmp_path / "01_bad.ipynb", 'raise ValueError("boom in the notebook")')
     good = _tiny_notebook(tmp_path / "02_good.ipynb", 'print("fine")')
-    monkeypatch.setattr(report, "discover", lambda only=None: [bad, good])
+    monkeypatch.setattr(series, "discover", lambda only=None: [bad, good])
     args = ["--reports", str(tmp_path / "reports"), "--out-dir", str(tmp_path / "art")] + (["--failfast"] * failfast)
-    assert report.main(args) == 1
+    assert series.main(args) == 1
     err = capsys.readouterr().err
     assert "01_bad.ipynb FAILED; partial output in" in err and "boom in the notebook" in err
     log = json.loads((tmp_path / "reports" / "run_log.json").read_text())
@@ -173,22 +173,22 @@ def test_a_failing_notebook_is_named_and_the_others_still_render(tmp_path, monke
 
 
 def test_only_reruns_some_notebooks_and_keeps_the_others_in_the_index(tmp_path, monkeypatch):
-    from harutils import report
+    from harutils import series
 
     first = _tiny_notebook(tmp_path / "01_first.ipynb", 'print("one")')
     second = _tiny_notebook(tmp_path / "02_second.ipynb", 'print("two")')
-    monkeypatch.setattr(report, "discover", lambda only=None: [first, second] if not only else [second])
+    monkeypatch.setattr(series, "discover", lambda only=None: [first, second] if not only else [second])
     args = ["--reports", str(tmp_path / "reports"), "--out-dir", str(tmp_path / "art")]
-    assert report.main(args) == 0
+    assert series.main(args) == 0
     before = json.loads((tmp_path / "reports" / "run_log.json").read_text())
-    assert report.main(args + ["--only", "02"]) == 0
+    assert series.main(args + ["--only", "02"]) == 0
     log = json.loads((tmp_path / "reports" / "run_log.json").read_text())
     assert [e["notebook"] for e in log] == ["01_first.ipynb", "02_second.ipynb"]
     assert log[0] == before[0] and log[1]["seconds"] != before[1]["seconds"]  # 02 ran again, 01 kept
     page = (tmp_path / "reports" / "index.html").read_text()
     assert "01_first.html" in page and "02_second.html" in page
     # another profile's entries are not carried over
-    assert report.main(args + ["--only", "02", "--profile", "full"]) == 0
+    assert series.main(args + ["--only", "02", "--profile", "full"]) == 0
     log = json.loads((tmp_path / "reports" / "run_log.json").read_text())
     assert [e["notebook"] for e in log] == ["02_second.ipynb"]
 
@@ -196,15 +196,15 @@ def test_only_reruns_some_notebooks_and_keeps_the_others_in_the_index(tmp_path, 
 def test_the_runner_passes_every_declared_parameter():
     from types import SimpleNamespace
 
-    from harutils import report
+    from harutils import series
 
     args = SimpleNamespace(profile="demo", device="cpu", epochs=1, out_dir="/a", data_dir="/d", reports="r",
                            ucf101="/u", hmdb51="/h")
-    params = report._parameters_for(REPO / "notebooks" / "08_joint_training.ipynb", args)
+    params = series._parameters_for(REPO / "notebooks" / "08_joint_training.ipynb", args)
     assert params["epochs"] == 1 and params["device"] == "cpu" and params["joint_root"] == "/h"
     assert params["data_root"] == "/u" and params["out_dir"] == "/a"
     assert "reports_dir" not in params  # 08 does not declare it
     args.reference = "ref.csv"
-    params = report._parameters_for(REPO / "notebooks" / "10_results.ipynb", args)
+    params = series._parameters_for(REPO / "notebooks" / "10_results.ipynb", args)
     assert params["reference_csv"] == str(Path("ref.csv").resolve())
-    assert "reference_csv" not in report._parameters_for(REPO / "notebooks" / "03_late_fusion.ipynb", args)
+    assert "reference_csv" not in series._parameters_for(REPO / "notebooks" / "03_late_fusion.ipynb", args)

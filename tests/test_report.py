@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from harutils import report
+from harutils import results, series
 
 
 def _results():
@@ -13,18 +13,18 @@ def _results():
 
 
 def test_side_by_side_with_published_numbers():
-    table = report.side_by_side(_results()).set_index(["model", "training", "dataset"])
+    table = results.side_by_side(_results()).set_index(["model", "training", "dataset"])
     assert len(table) == 3  # the leaky run is not a result
     assert table.loc[("c3d", "single", "ucf101"), "this run"] == pytest.approx(50.0)
-    assert table.loc[("c3d", "single", "ucf101"), "published"] == report.PUBLISHED["c3d"]["ucf101"]
-    assert table.loc[("c3d", "single", "hmdb51"), "published"] == report.PUBLISHED["c3d"]["hmdb51"]
+    assert table.loc[("c3d", "single", "ucf101"), "published"] == results.PUBLISHED["c3d"]["ucf101"]
+    assert table.loc[("c3d", "single", "hmdb51"), "published"] == results.PUBLISHED["c3d"]["hmdb51"]
     assert pd.isna(table.loc[("c3d", "joint", "ucf101"), "published"])  # papers publish single-dataset numbers
 
 
 def test_side_by_side_with_the_reference_report(tmp_path):
     csv = tmp_path / "reference.csv"
     csv.write_text("model,dataset,training,test top-1\nc3d,ucf101,joint,61.5\nlrcn,ucf101,single,70.0\n")
-    table = report.side_by_side(_results(), report.read_reference(csv)).set_index(["model", "training", "dataset"])
+    table = results.side_by_side(_results(), results.read_reference(csv)).set_index(["model", "training", "dataset"])
     assert table.loc[("c3d", "joint", "ucf101"), "reference report"] == 61.5
     assert pd.isna(table.loc[("c3d", "single", "ucf101"), "reference report"])
     assert pd.isna(table.loc[("lrcn", "single", "ucf101"), "this run"])  # a reference row this run did not train
@@ -32,11 +32,11 @@ def test_side_by_side_with_the_reference_report(tmp_path):
 
 def test_reference_file_errors_name_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nowhere.csv"):
-        report.read_reference(tmp_path / "nowhere.csv")
+        results.read_reference(tmp_path / "nowhere.csv")
     bad = tmp_path / "bad.csv"
     bad.write_text("model,dataset,top1\nc3d,ucf101,50\n")
     with pytest.raises(ValueError, match=r"bad.csv: missing columns \['training', 'test top-1'\]"):
-        report.read_reference(bad)
+        results.read_reference(bad)
 
 
 def test_benchmark_tables_from_recorded_json(tmp_path):
@@ -48,7 +48,7 @@ def test_benchmark_tables_from_recorded_json(tmp_path):
         "machine": {"cpu_count": 2, "torch": "2.x"},
         "cpu_count": 2,
     }))
-    tables = report.benchmark_tables(tmp_path)
+    tables = results.benchmark_tables(tmp_path)
     assert list(tables["speed: results"]["clips_per_second"]) == [36.0, 51.0]
     assert tables["speed: per_model"].loc["c3d", "test"] == 11.0
     assert tables["speed: machine"].loc["cpu_count", "value"] == "2"
@@ -58,13 +58,13 @@ def test_every_recorded_benchmark_is_shown():
     from conftest import REPO
 
     files = sorted(p.stem for p in (REPO / "benchmarks" / "results").glob("*.json"))
-    shown = {name.split(":")[0] for name in report.benchmark_tables()}
+    shown = {name.split(":")[0] for name in results.benchmark_tables()}
     assert files and shown == set(files)
 
 
 def test_a_written_benchmark_carries_its_machine_and_is_shown(tmp_path):
-    report.write_benchmark(tmp_path / "results" / "speed.json", {"results": [{"model": "c3d", "clips": 3.0}]})
-    tables = report.benchmark_tables(tmp_path / "results")
+    results.write_benchmark(tmp_path / "results" / "speed.json", {"results": [{"model": "c3d", "clips": 3.0}]})
+    tables = results.benchmark_tables(tmp_path / "results")
     assert tables["speed: results"].loc[0, "model"] == "c3d"
     assert set(tables["speed: machine"].index) >= {"python", "torch", "cpu_count", "threads", "gpu"}
 
@@ -78,14 +78,14 @@ def test_papermill_warning_about_declared_parameters_is_dropped(caplog):
     from papermill.execute import _infer_parameters
     from papermill.iorw import load_notebook_node
 
-    nb = Path(report.REPO) / "notebooks" / "06_i3d.ipynb"
+    nb = Path(results.REPO) / "notebooks" / "06_i3d.ipynb"
     seen_by_papermill = {p.name for p in _infer_parameters(load_notebook_node(str(nb)), name="python3",
                                                            language="python")}
-    assert "epochs" in report.declared_parameters(nb) and "epochs" not in seen_by_papermill
-    report.quiet_papermill_parameter_warnings()
-    report.quiet_papermill_parameter_warnings()  # idempotent
+    assert "epochs" in series.declared_parameters(nb) and "epochs" not in seen_by_papermill
+    series.quiet_papermill_parameter_warnings()
+    series.quiet_papermill_parameter_warnings()  # idempotent
     log = logging.getLogger("papermill")
-    assert sum(isinstance(f, report._DeclaredParametersOnly) for f in log.filters) == 1
+    assert sum(isinstance(f, series._DeclaredParametersOnly) for f in log.filters) == 1
     with caplog.at_level(logging.WARNING, logger="papermill"):
         log.warning("Passed unknown parameter: epochs")
         log.warning("Input notebook does not contain a cell with tag 'parameters'")

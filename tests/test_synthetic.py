@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from harutils.data import figures as F
+from harutils.data import stick_figures
 from harutils.data import synthetic as S
 from harutils.data.hmdb51 import HMDB51
 from harutils.data.splits import read_hmdb51_split, read_ucf101_split
@@ -123,7 +123,7 @@ def test_single_frame_appearance_does_not_predict_the_class():
     assert acc < 2 * chance, f"appearance predicts the class: {acc:.2f} vs chance {chance:.2f}"
 
 
-@pytest.mark.parametrize("pair", F.TEMPORAL_PAIRS, ids=lambda p: "/".join(p))
+@pytest.mark.parametrize("pair", stick_figures.TEMPORAL_PAIRS, ids=lambda p: "/".join(p))
 def test_temporal_pairs_have_the_same_single_frame_distribution(pair):
     """A frame drawn at a random time from either action of a pair follows the same distribution of poses."""
     rng = np.random.default_rng(0)
@@ -134,8 +134,8 @@ def test_temporal_pairs_have_the_same_single_frame_distribution(pair):
             spec = S.clip_spec("ucf101", "".join(w.title() for w in action.split("_")), S.group_scene("ucf101", 0, 1),
                                0, 1 + i % 8, i, (32, 48))
             u = rng.random()
-            p = F.pose_at(action, u, spec.motion)
-            pts = F.joints(p, F.Body())
+            p = stick_figures.pose_at(action, u, spec.motion)
+            pts = stick_figures.joints(p, stick_figures.Body())
             ys = [v[1] for v in pts.values()]
             values.append((max(ys) - min(ys), abs(p.dx), p.l_shoulder + p.r_shoulder, p.l_knee + p.r_knee))
         samples[action] = np.array(values)
@@ -145,10 +145,10 @@ def test_temporal_pairs_have_the_same_single_frame_distribution(pair):
 
 
 def test_temporal_pairs_differ_in_time():
-    m = F.Motion()
-    assert F.pose_at("sit_down", 0.0, m).dy > F.pose_at("sit_down", 1.0, m).dy
-    assert F.pose_at("stand_up", 0.0, m).dy < F.pose_at("stand_up", 1.0, m).dy
-    assert F.pose_at("walk_left", 1.0, m).dx < 0 < F.pose_at("walk_right", 1.0, m).dx
+    m = stick_figures.Motion()
+    assert stick_figures.pose_at("sit_down", 0.0, m).dy > stick_figures.pose_at("sit_down", 1.0, m).dy
+    assert stick_figures.pose_at("stand_up", 0.0, m).dy < stick_figures.pose_at("stand_up", 1.0, m).dy
+    assert stick_figures.pose_at("walk_left", 1.0, m).dx < 0 < stick_figures.pose_at("walk_right", 1.0, m).dx
 
 
 def test_ensure_default_generates_once_and_reuses(tmp_path, monkeypatch):

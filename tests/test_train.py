@@ -16,10 +16,13 @@ import torch
 from conftest import REPO
 
 from harutils import evaluate as E
+from harutils import experiment
 from harutils import train as T
 from harutils.config import joint_models, make_config
+from harutils.data import pipeline
 from harutils.data import synthetic as S
 from harutils.models import JointModel
+from harutils.runtime import DistInfo
 
 EASY = ["Wave", "JumpingJack", "Squat", "WalkLeft"]
 
@@ -46,7 +49,7 @@ def _cfg(tmp_path, root, model="late_fusion", **kw):
 
 def test_a_demo_model_learns_well_above_chance(tmp_path, tiny_ucf):
     cfg = _cfg(tmp_path, tiny_ucf, "i3d", epochs=8, test_views=1)
-    out = T.run(cfg, progress=False)
+    out = experiment.run(cfg, progress=False)
     rows = out["history"]
     first, last = rows[0], rows[-1]
     assert last["train_loss/ucf101"] < 0.7 * first["train_loss/ucf101"]
@@ -100,7 +103,7 @@ def test_batch_schedules():
 
 
 def _train_cli(out: Path, root: Path, data: Path, epochs: int) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "harutils.train", "--model", "late_fusion", "--data-root", str(root),
+    cmd = [sys.executable, "-m", "harutils.experiment", "--model", "late_fusion", "--data-root", str(root),
            "--epochs", str(epochs), "--out", str(out), "--data-dir", str(data), "--wandb", "disabled",
            "--no-progress"]
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -137,13 +140,13 @@ def test_killed_run_resumes_to_the_same_weights(tmp_path, tiny_ucf):
 
 def test_joint_training_updates_both_heads(tmp_path, tiny_ucf, tiny_hmdb):
     cfg = _cfg(tmp_path, tiny_ucf, "c3d", epochs=1, joint_with="hmdb51", joint_root=str(tiny_hmdb), test_views=1)
-    model = T.build_run_model(cfg, {"ucf101": 4, "hmdb51": 3})
+    model = experiment.build_run_model(cfg, {"ucf101": 4, "hmdb51": 3})
     assert isinstance(model, JointModel)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    bundles = {n: T.build_data(cfg, model, n, progress=False) for n in ("ucf101", "hmdb51")}
-    info, dev = T.DistInfo(), torch.device("cpu")
-    train = {n: T.make_loader(b.train, cfg, True, info, dev) for n, b in bundles.items()}
-    val = {n: T.make_loader(b.val, cfg, False, info, dev) for n, b in bundles.items()}
+    bundles = {n: pipeline.build_data(cfg, model.card, n, progress=False) for n in ("ucf101", "hmdb51")}
+    info, dev = DistInfo(), torch.device("cpu")
+    train = {n: pipeline.make_loader(b.train, cfg, True, info, dev) for n, b in bundles.items()}
+    val = {n: pipeline.make_loader(b.val, cfg, False, info, dev) for n, b in bundles.items()}
     history = T.fit(model, train, val, cfg, progress=False)
     after = model.state_dict()
     for head in ("heads.ucf101.1.weight", "heads.hmdb51.1.weight", "backbone.conv1.weight"):
@@ -198,17 +201,17 @@ def test_tracking_modes(tmp_path, monkeypatch):
 
 def test_config_profiles():
     demo = make_config("i3d", "hmdb51", "demo")
-    assert (demo.size, demo.device, demo.pretrained, demo.subtract_mean_frame) == ("demo", "cpu", None, True)
+    assert (demo.model_size, demo.device, demo.pretrained, demo.subtract_mean_frame) == ("small", "cpu", None, True)
     full = make_config("i3d", "ucf101", "full", epochs=3)
-    assert (full.size, full.pretrained, full.hflip, full.epochs) == ("full", "imagenet", True, 3)
+    assert (full.model_size, full.pretrained, full.hflip, full.epochs) == ("paper", "imagenet", True, 3)
     # the reference's recipe on the full profile: Adam 1e-4, batch 64 (LRCN 32, for memory), gamma 0.999
     assert (full.optimizer, full.lr, full.batch_size, full.lr_gamma) == ("adam", 1e-4, 64, 0.999)
     assert make_config("lrcn", "ucf101", "full").batch_size == 32
     assert (demo.batch_size, demo.lr_gamma) == (8, 0.9)
     # full: frames decoded at 8/7 of each model's crop, in the DataLoader workers (no all-frames cache)
-    assert (full.cache_size, full.cache_frames) == (256, False)
-    assert make_config("c3d", "ucf101", "full").cache_size == 128
-    assert (demo.cache_size, demo.cache_frames) == (64, True)
+    assert (full.frame_size, full.cache_frames) == (256, False)
+    assert make_config("c3d", "ucf101", "full").frame_size == 128
+    assert (demo.frame_size, demo.cache_frames) == (64, True)
     with pytest.raises(ValueError, match="profile must be"):
         make_config("i3d", profile="laptop")
     # a joint epoch covers both datasets: half the epochs, or the profile's own number for a model
@@ -227,17 +230,17 @@ def test_config_profiles():
 def test_frames_smaller_than_the_model_crop_are_refused_before_training(tmp_path):
     from harutils.models import build_model
 
-    model = build_model("i3d", 5, size="full")
-    cfg = make_config("i3d", "ucf101", "full", cache_size=128, data_dir=str(tmp_path))
-    with pytest.raises(ValueError, match="cache_size=128 is smaller than the i3d crop of 224 px"):
-        T.build_data(cfg, model, progress=False)
-    T.check_frame_size(make_config("i3d", "ucf101", "full"), model)  # the profile's own size passes
+    model = build_model("i3d", 5, model_size="paper")
+    cfg = make_config("i3d", "ucf101", "full", frame_size=128, data_dir=str(tmp_path))
+    with pytest.raises(ValueError, match="frame_size=128 is smaller than the i3d crop of 224 px"):
+        pipeline.build_data(cfg, model.card, progress=False)
+    pipeline.check_frame_size(make_config("i3d", "ucf101", "full"), model.card)  # the profile's own size passes
 
 
 @pytest.mark.slow
 def test_ddp_two_cpu_processes_agree(tmp_path, tiny_ucf):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
-           "-m", "harutils.train", "--model", "late_fusion", "--data-root", str(tiny_ucf), "--epochs", "2",
+           "-m", "harutils.experiment", "--model", "late_fusion", "--data-root", str(tiny_ucf), "--epochs", "2",
            "--out", str(tmp_path / "art"), "--data-dir", str(tmp_path / "data"), "--wandb", "disabled",
            "--no-progress"]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -266,10 +269,10 @@ def test_full_profile_path_on_the_real_fixture_clips(tmp_path):
                       pretrained=False, num_workers=0, batch_size=2, wandb_mode="disabled", test_views=1,
                       out_dir=str(tmp_path / "art"), data_dir=str(tmp_path / "data"))
     with pytest.warns(UserWarning, match="not on disk and were left out"):
-        out = T.run(cfg, progress=False)
+        out = experiment.run(cfg, progress=False)
     test = out["test"]["ucf101"]
     assert test["num_videos"] == 10 and len(test["per_class_accuracy"]) == 101
-    assert out["parameters"] > 58_000_000 and out["config"]["size"] == "full"
+    assert out["parameters"] > 58_000_000 and out["config"]["model_size"] == "paper"
     assert (cfg.run_dir / "best.pt").is_file()
     # clips were decoded on the fly at a 256-pixel shorter side (no cache written)
     assert test["cache"].startswith("no frame cache") and not (tmp_path / "data" / "cache").exists()
@@ -277,17 +280,16 @@ def test_full_profile_path_on_the_real_fixture_clips(tmp_path):
 
 @pytest.mark.parametrize("name", ["c3d", "late_fusion"])
 def test_channels_last_is_only_a_layout(name):
-    """The channels-last layout (train.memory_format: 3D for C3D/I3D/Non-local, 2D for the per-frame ResNets) gives
-    the same loss and gradients as the default layout, up to float rounding."""
+    """The channels-last layout (the card's memory_format: 3D for C3D/I3D/Non-local, 2D for the per-frame ResNets)
+    gives the same loss and gradients as the default layout, up to float rounding."""
     from harutils.models import build_model
 
-    cfg = make_config(name, "ucf101", "demo")
     torch.manual_seed(0)
-    plain = build_model(name, 5, size="demo").train()
-    fast = build_model(name, 5, size="demo").train()
+    plain = build_model(name, 5, model_size="small").train()
+    fast = build_model(name, 5, model_size="small").train()
     fast.load_state_dict(plain.state_dict())
-    fast = fast.to(memory_format=T.memory_format(cfg))
-    clips = torch.randn(4, 3, *plain.input_size)
+    fast = fast.to(memory_format=fast.card.memory_format)
+    clips = torch.randn(4, 3, *plain.card.input_size)
     labels = torch.tensor([0, 1, 2, 3])
     losses = []
     for model, x in ((plain, clips), (fast, clips.contiguous(memory_format=torch.channels_last_3d))):
@@ -299,7 +301,7 @@ def test_channels_last_is_only_a_layout(name):
     for (pname, p), q in zip(plain.named_parameters(), fast.parameters(), strict=True):
         torch.testing.assert_close(p.grad, q.grad, rtol=1e-3, atol=1e-5, msg=pname)
     conv = next(p for p in fast.parameters() if p.ndim >= 4)
-    assert conv.is_contiguous(memory_format=T.memory_format(cfg))
+    assert conv.is_contiguous(memory_format=fast.card.memory_format)
 
 
 def test_multi_view_evaluation_forwards_at_most_a_batch_of_clips_at_a_time():
@@ -309,12 +311,13 @@ def test_multi_view_evaluation_forwards_at_most_a_batch_of_clips_at_a_time():
     weights = torch.randn(3 * 2 * 4 * 4, 6)
     seen = []
 
-    def forward(x):
-        seen.append(len(x))
-        return x.flatten(1) @ weights
+    class Linear(torch.nn.Module):
+        def forward(self, x):
+            seen.append(len(x))
+            return x.flatten(1) @ weights
 
     loader = [(torch.randn(4, 5, 3, 2, 4, 4), torch.arange(4)), (torch.randn(3, 5, 3, 2, 4, 4), torch.arange(3))]
-    probs, labels = E.predict(forward, loader, torch.device("cpu"))
+    probs, labels = E.predict(Linear(), loader, torch.device("cpu"))
     assert max(seen) <= 4 and sum(seen) == 7 * 5
     clips = torch.cat([c for c, _ in loader])
     expected = torch.softmax(clips.flatten(0, 1).flatten(1) @ weights, -1).view(7, 5, -1)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from harutils.data.transforms import ClipTransform
-from harutils.models.weights import DEMO, IMAGENET
+from harutils.models.weights import IMAGENET, UNNORMALISED
 
 
 def _frames(t=4, h=48, w=64, views=None, seed=0):
@@ -14,8 +14,9 @@ def _frames(t=4, h=48, w=64, views=None, seed=0):
 
 
 def test_shapes_single_clip_and_views():
-    assert ClipTransform((32, 32), training=True, preprocessing=DEMO)(_frames()).shape == (3, 4, 32, 32)
-    assert ClipTransform((32, 32), training=False, preprocessing=DEMO)(_frames(views=5)).shape == (5, 3, 4, 32, 32)
+    assert ClipTransform((32, 32), training=True, preprocessing=UNNORMALISED)(_frames()).shape == (3, 4, 32, 32)
+    views = ClipTransform((32, 32), training=False, preprocessing=UNNORMALISED)(_frames(views=5))
+    assert views.shape == (5, 3, 4, 32, 32)
 
 
 def test_one_random_crop_for_every_frame_of_a_clip():
@@ -23,7 +24,7 @@ def test_one_random_crop_for_every_frame_of_a_clip():
     frame = _frames(t=1)
     clip = frame.expand(6, -1, -1, -1)
     torch.manual_seed(3)
-    out = ClipTransform((24, 24), training=True, preprocessing=DEMO, hflip=True)(clip)
+    out = ClipTransform((24, 24), training=True, preprocessing=UNNORMALISED, hflip=True)(clip)
     assert torch.equal(out[:, 0], out[:, 5])
 
 
@@ -40,6 +41,6 @@ def test_centre_crop_and_imagenet_normalisation():
 def test_frames_smaller_than_the_crop_are_refused_not_padded(training):
     # e.g. frames decoded at a 128-pixel shorter side for a 224-pixel model
     with pytest.raises(ValueError, match="smaller than the 224x224 crop"):
-        ClipTransform((224, 224), training=training, preprocessing=DEMO)(_frames(h=128, w=170))
+        ClipTransform((224, 224), training=training, preprocessing=UNNORMALISED)(_frames(h=128, w=170))
     with pytest.raises(ValueError, match="smaller than the 224x224 crop"):
-        ClipTransform((224, 224), training=training, preprocessing=DEMO, resize=128)
+        ClipTransform((224, 224), training=training, preprocessing=UNNORMALISED, resize=128)

@@ -77,8 +77,8 @@ def test_backends_agree_on_written_video(small_video):
 
 
 def test_resize(small_video):
-    assert read_frames(small_video, [0, 1], size=32).shape == (2, 32, 40, 3)
-    assert read_frames(small_video, [0], size=(16, 16)).shape == (1, 16, 16, 3)
+    assert read_frames(small_video, [0, 1], frame_size=32).shape == (2, 32, 40, 3)
+    assert read_frames(small_video, [0], frame_size=(16, 16)).shape == (1, 16, 16, 3)
 
 
 def test_decord_that_cannot_open_falls_back_to_pyav(small_video, monkeypatch):
@@ -205,7 +205,7 @@ def test_no_memory_leak_over_many_files():
     before = rss_mb()
     for i in range(600):
         p = paths[i % len(paths)]
-        read_frames(p, [0, 8, 15], size=112, backend=V.BACKENDS[i % 2])
+        read_frames(p, [0, 8, 15], frame_size=112, backend=V.BACKENDS[i % 2])
     grown = rss_mb() - before
     # one leaked decoder or frame buffer per file would be > 600 * 0.2 MB
     assert grown < 60, f"resident memory grew {grown:.0f} MB over 600 decodes"

@@ -106,10 +106,6 @@ class VideoClassificationDataset(Dataset):
     def __len__(self) -> int:
         return len(self.samples)
 
-    @property
-    def targets(self) -> list[int]:
-        return [label for _, label in self.samples]
-
     def exclude(self, paths) -> list[Path]:
         """Drop the given videos (e.g. the bad files a cache build reported); returns what was dropped."""
         bad = {Path(p) for p in paths}
@@ -131,7 +127,7 @@ class VideoClassificationDataset(Dataset):
         else:
             count = probe(path, allow_truncated=True).frame_count
             idx = sampler(count, self.training, self._rng())  # (V, T)
-            flat = read_frames(path, idx.ravel(), size=self.frame_size, backend=self.backend)
+            flat = read_frames(path, idx.ravel(), frame_size=self.frame_size, backend=self.backend)
             frames = flat.reshape(*idx.shape, *flat.shape[1:])  # (V*T, H, W, 3) -> (V, T, H, W, 3)
         return frames
 
@@ -148,6 +144,54 @@ class VideoClassificationDataset(Dataset):
         if self.transform is not None:
             frames = self.transform(frames)
         return frames, label
+
+
+class OfficialSplitDataset(VideoClassificationDataset):
+    """A dataset read from its official split files (UCF101, HMDB51): subclasses say where the videos and the
+    split files are (:meth:`locate`) and how the split files read (:meth:`read_split`).
+
+    Args:
+        root: the dataset's root folder (its layout in the subclass's docstring).
+        split: official split 1, 2 or 3.
+        subset: "train" and "val" (group-aware 80/20 of the official train list), "trainval" (all of it) or "test".
+        val_fraction: share of the train list held out for validation.
+        seed: seed of the validation split.
+        leaky_val: use the random (leaky) validation split, only to measure its cost.
+        split_dir: split files elsewhere than the layout's.
+        **loading: how samples are read: ``sampler`` (default one 16-frame clip), ``transform`` (applied to
+            the uint8 frames), ``training`` (random sampling; default True for "train"/"trainval"),
+            ``frame_size`` (resize on decode), ``cache`` (a FrameCache), ``backend`` (video decoder);
+            see :class:`VideoClassificationDataset`.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        split: int = 1,
+        subset: str = "train",
+        val_fraction: float = 0.2,
+        seed: int = 0,
+        leaky_val: bool = False,
+        split_dir: str | Path | None = None,
+        **loading,
+    ):
+        self.root = Path(root)
+        video_root, split_dir = self.locate(self.root, split_dir)
+        classes, entries = self.read_split(split_dir, split)
+        self.split = split
+        index = build_index(entries, video_root, val_fraction, seed, leaky_val)
+        super().__init__(classes, index, subset, **loading)
+
+    @staticmethod
+    def locate(root: Path, split_dir: Path | None) -> tuple[Path, Path]:
+        """The folder video paths in the split files are relative to, and the split folder; raises
+        :class:`DatasetLayoutError` naming what is missing."""
+        raise NotImplementedError
+
+    @staticmethod
+    def read_split(split_dir: Path, split: int) -> tuple[list[str], list[S.SplitEntry]]:
+        """Class names in label order and the entries of one official split."""
+        raise NotImplementedError
 
 
 def build_index(

@@ -106,7 +106,7 @@ class FrameCache:
             idx = np.arange(count)
         else:
             idx = self.sampler(count, training=False)  # (V, T)
-        frames = read_frames(video, idx.ravel(), size=self.frame_size, backend=self.backend).numpy()
+        frames = read_frames(video, idx.ravel(), frame_size=self.frame_size, backend=self.backend).numpy()
         return frames if self.sampler is None else frames.reshape(*idx.shape, *frames.shape[1:])
 
     def _write(self, path: Path, array: np.ndarray) -> None:

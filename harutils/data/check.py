@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import splits as S
 from .base import DatasetLayoutError
+from .datasets import DATASETS
 from .manifest import probe_row
 from .parallel import map_with_progress
 
@@ -27,14 +28,9 @@ EXPECTED = {"ucf101": {"classes": 101, "videos": 13320}, "hmdb51": {"classes": 5
 
 def _listed(name: str, root: Path) -> tuple[list[str], dict[str, int], Path]:
     """Classes, videos named by any split (relpath -> label) and the video root."""
-    from . import hmdb51, ucf101
-
-    if name == "ucf101":
-        video_root, split_dir = ucf101.check_root(root)
-        read = S.read_ucf101_split
-    else:
-        split_dir, video_root = hmdb51.check_root(root), root
-        read = S.read_hmdb51_split
+    dataset = DATASETS[name]
+    video_root, split_dir = dataset.locate(root, None)
+    read = dataset.read_split
     listed: dict[str, int] = {}
     classes: list[str] = []
     for split in (1, 2, 3):

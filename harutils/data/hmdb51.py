@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import splits as S
-from .base import DatasetLayoutError, VideoClassificationDataset, build_index
+from .base import DatasetLayoutError, OfficialSplitDataset
 
 WHERE = (
     "Download hmdb51_org.rar and test_train_splits.rar from "
@@ -20,7 +20,8 @@ WHERE = (
 )
 
 
-def check_root(root: Path, split_dir: Path | None = None) -> Path:
+def check_root(root: Path, split_dir: Path | None = None) -> tuple[Path, Path]:
+    """The video folder (the root) and the split folder of an HMDB51 root, or an error naming what is missing."""
     root = Path(root)
     split_dir = Path(split_dir) if split_dir else root / S.HMDB51_SPLIT_DIR
     if not root.is_dir():
@@ -29,32 +30,16 @@ def check_root(root: Path, split_dir: Path | None = None) -> Path:
     if not split_dir.is_dir():
         raise DatasetLayoutError(f"HMDB51 root {root} lacks {split_dir}: expected 153 files "
                                  f"<class>_test_split{{1,2,3}}.txt. {WHERE}")
-    return split_dir
+    return root, split_dir
 
 
-class HMDB51(VideoClassificationDataset):
+class HMDB51(OfficialSplitDataset):
     """HMDB51 for one official split and subset; labels follow the sorted class names.
 
-    Args: as :class:`~harutils.data.ucf101.UCF101`, with ``root`` the folder holding the class folders
-    and ``testTrainMulti_7030_splits/``.
+    Args: see :class:`~harutils.data.base.OfficialSplitDataset`, with ``root`` the folder holding the class
+    folders and ``testTrainMulti_7030_splits/``.
     """
 
     name = "HMDB51"
-
-    def __init__(
-        self,
-        root: str | Path,
-        split: int = 1,
-        subset: str = "train",
-        val_fraction: float = 0.2,
-        seed: int = 0,
-        leaky_val: bool = False,
-        split_dir: str | Path | None = None,
-        **loading,
-    ):
-        self.root = Path(root)
-        split_dir = check_root(self.root, split_dir)
-        classes, entries = S.read_hmdb51_split(split_dir, split)
-        self.split = split
-        index = build_index(entries, self.root, val_fraction, seed, leaky_val)
-        super().__init__(classes, index, subset, **loading)
+    locate = staticmethod(check_root)
+    read_split = staticmethod(S.read_hmdb51_split)

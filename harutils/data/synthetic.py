@@ -33,7 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from . import figures as F
+from . import stick_figures
 from .parallel import map_with_progress
 from .video import write_video
 
@@ -50,8 +50,8 @@ FORMAT_VERSION = 2
 def action_of(class_name: str) -> str:
     """``WalkLeft`` / ``walk_left`` -> ``walk_left``."""
     snake = "".join("_" + c.lower() if c.isupper() else c for c in class_name).lstrip("_")
-    if snake not in F.ACTIONS:
-        raise KeyError(f"class {class_name!r} has no action ({snake!r}); known: {sorted(F.ACTIONS)}")
+    if snake not in stick_figures.ACTIONS:
+        raise KeyError(f"class {class_name!r} has no action ({snake!r}); known: {sorted(stick_figures.ACTIONS)}")
     return snake
 
 
@@ -59,7 +59,7 @@ def action_of(class_name: str) -> str:
 class Scene:
     """What a group shares: the actor, the place, the light and the camera."""
 
-    body: F.Body
+    body: stick_figures.Body
     width: int
     scale: float  # figure height in pixels
     x: float  # figure centre, pixels
@@ -72,7 +72,7 @@ class Scene:
 
 def random_scene(rng: np.random.Generator, width: int) -> Scene:
     scale = rng.uniform(0.6, 0.85) * HEIGHT
-    return Scene(body=F.random_body(rng), width=width, scale=scale, x=rng.uniform(0.35, 0.65) * width,
+    return Scene(body=stick_figures.random_body(rng), width=width, scale=scale, x=rng.uniform(0.35, 0.65) * width,
                  ground=rng.uniform(0.88, 0.97) * HEIGHT, light=rng.uniform(0.75, 1.15), noise=rng.uniform(2, 8),
                  jitter=rng.uniform(0, 3), texture_seed=int(rng.integers(2**31)))
 
@@ -93,10 +93,10 @@ def background(scene: Scene) -> np.ndarray:
     return np.clip(img + fine * 8, 0, 255)
 
 
-def draw_figure(img: np.ndarray, pose: F.Pose, scene: Scene, shift=(0.0, 0.0)) -> None:
+def draw_figure(img: np.ndarray, pose: stick_figures.Pose, scene: Scene, shift=(0.0, 0.0)) -> None:
     """Draw the figure in place on a uint8 (H, W, 3) image with antialiased lines and filled shapes."""
     body, s = scene.body, scene.scale
-    pts = F.joints(pose, body)
+    pts = stick_figures.joints(pose, body)
     sub = 4  # cv2 sub-pixel precision: coordinates in 1/16 pixel
 
     def px(p):
@@ -124,7 +124,7 @@ class ClipSpec:
 
     action: str
     scene: Scene
-    motion: F.Motion
+    motion: stick_figures.Motion
     frames: int
     offset: tuple[float, float]
     seed: int
@@ -145,7 +145,7 @@ def render_clip(spec: ClipSpec) -> np.ndarray:
         u = t / max(spec.frames - 1, 1)
         frame = np.clip(bg * flicker[t], 0, 255).astype(np.uint8)
         shift = (spec.offset[0] + walk[t, 0], spec.offset[1] + walk[t, 1])
-        draw_figure(frame, F.pose_at(spec.action, u, spec.motion), scene, shift)
+        draw_figure(frame, stick_figures.pose_at(spec.action, u, spec.motion), scene, shift)
         out[t] = np.clip(frame + noise[t % 4], 0, 255).astype(np.uint8)
     return out
 
@@ -155,10 +155,10 @@ def clip_spec(layout: str, class_name: str, scene: Scene, seed: int, group: int,
     """The per-clip draws: motion speed, phase, span, length, small position change; seeded by identity."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, _stable(layout), _stable(class_name), group, clip]))
     action = action_of(class_name)
-    motion = F.Motion(cycles=rng.uniform(1.2, 2.5), phase=rng.uniform(0, 2 * math.pi),
+    motion = stick_figures.Motion(cycles=rng.uniform(1.2, 2.5), phase=rng.uniform(0, 2 * math.pi),
                       start=rng.uniform(0, 0.15), end=rng.uniform(0.85, 1.0), walk_speed=rng.uniform(0.35, 0.6))
-    if action in F.ONE_WAY and rng.random() < 0.5:
-        motion = F.Motion(motion.cycles, motion.phase, 1 - motion.end, 1 - motion.start, motion.walk_speed)
+    if action in stick_figures.ONE_WAY and rng.random() < 0.5:
+        motion = stick_figures.Motion(motion.cycles, motion.phase, 1 - motion.end, 1 - motion.start, motion.walk_speed)
     return ClipSpec(action, scene, motion, int(rng.integers(frames[0], frames[1] + 1)),
                     (rng.normal(0, 0.03) * scene.width, rng.normal(0, 0.01) * HEIGHT), int(rng.integers(2**31)))
 

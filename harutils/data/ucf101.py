@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import splits as S
-from .base import DatasetLayoutError, VideoClassificationDataset, build_index
+from .base import DatasetLayoutError, OfficialSplitDataset
 
 VIDEO_DIR = "UCF-101"
 WHERE = (
@@ -23,6 +23,7 @@ WHERE = (
 
 
 def check_root(root: Path, split_dir: Path | None = None) -> tuple[Path, Path]:
+    """The video folder and the split folder of a UCF101 root, or an error naming what is missing."""
     root = Path(root)
     if not root.is_dir():
         raise DatasetLayoutError(f"UCF101 root {root} does not exist. Expected {root}/{VIDEO_DIR}/ and "
@@ -35,39 +36,13 @@ def check_root(root: Path, split_dir: Path | None = None) -> tuple[Path, Path]:
     return video_root, split_dir
 
 
-class UCF101(VideoClassificationDataset):
-    """UCF101 for one official split and subset.
+class UCF101(OfficialSplitDataset):
+    """UCF101 for one official split and subset; labels follow ``classInd.txt``.
 
-    Args:
-        root: folder holding ``UCF-101/`` and ``ucfTrainTestlist/``.
-        split: official split 1, 2 or 3.
-        subset: "train" and "val" (group-aware 80/20 of the official train list), "trainval" (all of it) or "test".
-        val_fraction: share of the train list held out for validation.
-        seed: seed of the validation split.
-        leaky_val: use the random (leaky) validation split, only to measure its cost.
-        split_dir: split files elsewhere than ``root/ucfTrainTestlist``.
-        **loading: how samples are read: ``sampler`` (default one 16-frame clip), ``transform`` (applied to
-            the uint8 frames), ``training`` (random sampling; default True for "train"/"trainval"),
-            ``frame_size`` (resize on decode), ``cache`` (a FrameCache), ``backend`` (video decoder);
-            see :class:`~harutils.data.base.VideoClassificationDataset`.
+    Args: see :class:`~harutils.data.base.OfficialSplitDataset`, with ``root`` the folder holding ``UCF-101/``
+    and ``ucfTrainTestlist/``.
     """
 
     name = "UCF101"
-
-    def __init__(
-        self,
-        root: str | Path,
-        split: int = 1,
-        subset: str = "train",
-        val_fraction: float = 0.2,
-        seed: int = 0,
-        leaky_val: bool = False,
-        split_dir: str | Path | None = None,
-        **loading,
-    ):
-        self.root = Path(root)
-        video_root, split_dir = check_root(self.root, split_dir)
-        classes, entries = S.read_ucf101_split(split_dir, split)
-        self.split = split
-        index = build_index(entries, video_root, val_fraction, seed, leaky_val)
-        super().__init__(classes, index, subset, **loading)
+    locate = staticmethod(check_root)
+    read_split = staticmethod(S.read_ucf101_split)

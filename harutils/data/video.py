@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,9 +62,6 @@ class VideoInfo:
     duration: float
     header_frames: int
     codec: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def _check_file(path: str | os.PathLike) -> Path:
@@ -245,7 +242,7 @@ def resize_frames(frames: torch.Tensor, size: int | tuple[int, int]) -> torch.Te
 def read_frames(
     path: str | os.PathLike,
     indices: Sequence[int] | np.ndarray | torch.Tensor,
-    size: int | tuple[int, int] | None = None,
+    frame_size: int | tuple[int, int] | None = None,
     backend: str | None = None,
 ) -> torch.Tensor:
     """Decode the frames at ``indices``.
@@ -253,7 +250,7 @@ def read_frames(
     Args:
         path: the video file.
         indices: frame indices, any order, repeats allowed.
-        size: None keeps the native size; an int sets the shorter side; ``(h, w)`` is exact.
+        frame_size: None keeps the native size; an int sets the shorter side; ``(h, w)`` is exact.
         backend: "decord", "pyav" or None (decord when installed; PyAV when decord cannot open the file).
 
     Returns:
@@ -276,8 +273,8 @@ def read_frames(
     else:
         by_index = _read_pyav(path, wanted, last)
     frames = torch.from_numpy(np.stack([by_index[i] for i in idx.tolist()]))  # (T, H, W, 3)
-    if size is not None:
-        frames = resize_frames(frames, size)
+    if frame_size is not None:
+        frames = resize_frames(frames, frame_size)
     return frames
 
 

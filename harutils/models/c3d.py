@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from . import weights as W
+from .card import ModelCard, check_model_size
 from .heads import linear_head
 
 CONV_NAMES = ("conv1", "conv2", "conv3a", "conv3b", "conv4a", "conv4b", "conv5a", "conv5b")
@@ -84,3 +86,45 @@ class C3D(nn.Module):
 def c3d_pickle_key_map(key: str) -> str:
     """``c3d.pickle`` names -> ours: ``fc8.*`` is the classifier (``head.1.*``)."""
     return key.replace("fc8.", "head.1.") if key.startswith("fc8.") else key
+
+
+C3D_HOW = ("Get the Sports-1M C3D weights converted to PyTorch (c3d.pickle, e.g. from the c3d-pytorch project) and "
+           "pass its path: build_model('c3d', n, pretrained='/path/to/c3d.pickle').")
+# the demo's C3D: 8-64 channels, BatchNorm, fc 128 and no dropout (dropout 0.2 kept it near chance on the
+# HMDB51-layout demo data), on 8x64x64 clips with no temporal pooling at pool1 and pool5
+SMALL = {"widths": (8, 16, 32, 64, 64), "fc": 128, "dropout": 0.0, "input_size": (8, 64, 64),
+         "pool_t": (1, 2, 2, 2, 1), "batch_norm": True}
+
+
+def load_sports1m(model: C3D, path) -> str:
+    """Load c3d-pytorch's ``c3d.pickle`` (Sports-1M) into ``model``; returns the load report.
+
+    Raises:
+        ValueError: a convolution of the checkpoint is missing or of another shape.
+    """
+    state = W.load_checkpoint(path, "C3D Sports-1M", C3D_HOW)
+    report = W.load_matching(model, {c3d_pickle_key_map(k): v for k, v in state.items()})
+    if any(k.startswith("conv") for k in report.missing + report.shape_mismatch):
+        raise ValueError(f"{path} does not fit C3D: {report}")
+    return str(report)
+
+
+def build_c3d(num_classes: int, model_size: str = "paper", pretrained=None, **overrides) -> C3D:
+    """C3D at 16x112x112 (paper size, 78.4M parameters with 101 classes); small: :data:`SMALL`.
+
+    Args:
+        num_classes: classes.
+        model_size: "paper" or "small".
+        pretrained: None (random initialisation) or the path of c3d-pytorch's ``c3d.pickle``.
+        **overrides: :class:`C3D` arguments.
+    """
+    check_model_size(model_size)
+    model = C3D(num_classes, **({**SMALL, **overrides} if model_size == "small" else overrides))
+    preprocessing = W.UNNORMALISED if model_size == "small" else W.IMAGENET
+    weights = "random initialisation"
+    if pretrained is not None and pretrained is not False:
+        if pretrained in ("imagenet", True):
+            raise ValueError(f"C3D has no ImageNet weights. {C3D_HOW}")
+        weights, preprocessing = load_sports1m(model, pretrained), W.C3D_SPORTS1M
+    model.card = ModelCard(model.input_size, "clip", preprocessing, explain_layer="conv5b", weights=weights)
+    return model

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import torch
+import torchvision
 from torch import nn
 
 from .resnet import ResNet, ResNetSpec
-from .weights import load_matching, torchvision_state_dict
+from .weights import IMAGENET, UNNORMALISED, Preprocessing, load_matching, torchvision_state_dict
 
 
 class FrameFeatures(nn.Module):
@@ -44,3 +45,22 @@ class FrameFeatures(nn.Module):
         if report.shape_mismatch or len(report.loaded) < len(self.backbone.state_dict()):
             raise ValueError(f"{weights_enum} does not fit this backbone: {report}")
         return str(report)
+
+
+def load_imagenet_2d(encoder: FrameFeatures, pretrained, depth: int, model_size: str) -> tuple[Preprocessing, str]:
+    """Initialise a per-frame backbone: nothing (``pretrained`` None/False) or torchvision's ImageNet ResNet.
+
+    Returns:
+        The preprocessing the weights expect and the load report.
+
+    Raises:
+        ValueError: weights other than ImageNet, or ImageNet weights for the small model.
+    """
+    if pretrained is None or pretrained is False:
+        return (UNNORMALISED if model_size == "small" else IMAGENET), "random initialisation"
+    if pretrained not in ("imagenet", True):
+        raise ValueError(f"per-frame ResNets take pretrained=None or 'imagenet', got {pretrained!r}")
+    if model_size == "small":
+        raise ValueError("ImageNet weights exist for the paper-size backbone only (model_size='paper')")
+    weights = torchvision.models.get_model_weights(f"resnet{depth}").IMAGENET1K_V1
+    return IMAGENET, encoder.load_imagenet(weights)

@@ -9,16 +9,26 @@ ResNet-50 inflated along time (:mod:`.inflate`).
 
 from __future__ import annotations
 
+import re
+
 import torch
+import torchvision
 from torch import nn
 
+from . import weights as W
+from .card import ModelCard, check_model_size
 from .heads import linear_head
+from .inflate import inflate_into
 from .resnet import ResNet, ResNetSpec
 
 # res2..res5 temporal kernels of the first convolution of each block (MMAction2 "inflate" 3x1x1 pattern)
 I3D_R50_TEMPORAL = ((3, 3, 3), (3, 1, 3, 1), (3, 1, 3, 1, 3, 1), (1, 3, 1))
 I3D_R50 = ResNetSpec("bottleneck", (3, 4, 6, 3), 64, I3D_R50_TEMPORAL, stem_t=5, stem_stride_t=2,
                      pool1_stride_t=2, pool2_t=True)
+# the demo's 3D ResNet: basic blocks at 16-128 channels, 8x64x64 clips, no temporal downsampling
+SMALL_3D = ResNetSpec("basic", (1, 1, 1, 1), 16, ((3,), (3,), (3,), (3,)), stem_t=3, stem_stride_t=1,
+                      pool1_stride_t=1, pool2_t=False)
+SMALL_INPUT = (8, 64, 64)
 
 
 class I3D(nn.Module):
@@ -42,3 +52,68 @@ class I3D(nn.Module):
 
     def forward(self, clip: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(clip))
+
+
+KINETICS_HOW = ("Pass the path of a Kinetics-400 checkpoint in the layout of the public PyTorch conversion of the "
+                "Caffe2 release (keys conv1.weight, layer2.1.nl.theta.weight, fc.weight).")
+
+
+def kinetics_key_map(key: str) -> str:
+    """Names of the public PyTorch conversion of the Caffe2 release (``layer2.1.nl.theta.weight``,
+    ``fc.weight``) -> ours (``backbone.after_block.layer2_1.theta.weight``, ``head.1.weight``)."""
+    m = re.match(r"layer(\d)\.(\d+)\.nl\.(.*)", key)
+    if m:
+        return f"backbone.after_block.layer{m.group(1)}_{m.group(2)}.{m.group(3)}"
+    if key.startswith("fc."):
+        return "head.1." + key[3:]
+    return "backbone." + key
+
+
+def load_i3d_weights(model: I3D, pretrained, model_size: str) -> tuple[W.Preprocessing, str]:
+    """Initialise an I3D (or Non-local I3D): nothing, torchvision's ImageNet ResNet-50 inflated, or a
+    Kinetics-400 checkpoint file.
+
+    Returns:
+        The preprocessing the weights expect and the load report.
+
+    Raises:
+        ValueError: ImageNet weights for the small model, or a checkpoint that does not fit.
+    """
+    if pretrained is None or pretrained is False:
+        return (W.UNNORMALISED if model_size == "small" else W.IMAGENET), "random initialisation"
+    if pretrained in ("imagenet", True):
+        if model_size == "small":
+            raise ValueError("ImageNet weights exist for the paper-size ResNet-50 only (model_size='paper')")
+        state2d = W.torchvision_state_dict(torchvision.models.ResNet50_Weights.IMAGENET1K_V1)
+        return W.IMAGENET, f"ImageNet ResNet-50 inflated: {inflate_into(model.backbone, state2d)}"
+    state = W.load_checkpoint(pretrained, "Kinetics-400 I3D/Non-local", KINETICS_HOW)
+    report = W.load_matching(model, {kinetics_key_map(k): v for k, v in state.items()})
+    if not report.loaded or any(k.startswith("backbone.layer") for k in report.missing):
+        raise ValueError(f"{pretrained} does not fit {type(model).__name__} ({model_size}): {report}")
+    return W.KINETICS_CAFFE2, str(report)
+
+
+def clip_card(model: I3D, model_size: str, num_frames: int | None, pretrained) -> ModelCard:
+    """The card of a 3D ResNet model after loading its weights (shared by I3D and Non-local I3D)."""
+    preprocessing, weights = load_i3d_weights(model, pretrained, model_size)
+    t = num_frames or (32 if model_size == "paper" else SMALL_INPUT[0])
+    size = (t, 224, 224) if model_size == "paper" else (t, *SMALL_INPUT[1:])
+    last = len(model.backbone.layer4) - 1
+    return ModelCard(size, "clip", preprocessing, explain_layer=f"backbone.layer4.{last}", weights=weights)
+
+
+def build_i3d(num_classes: int, model_size: str = "paper", pretrained=None, *, num_frames: int | None = None,
+              **overrides) -> I3D:
+    """I3D ResNet-50 (paper size: 32x224x224, 28.0M parameters with 400 classes); small: :data:`SMALL_3D` on 8x64x64.
+
+    Args:
+        num_classes: classes.
+        model_size: "paper" or "small".
+        pretrained: None, "imagenet" (inflated) or the path of a Kinetics-400 checkpoint.
+        num_frames: clip length (None: 32 at paper size, 8 small).
+        **overrides: :class:`I3D` arguments.
+    """
+    check_model_size(model_size)
+    model = I3D(I3D_R50 if model_size == "paper" else SMALL_3D, num_classes, **overrides)
+    model.card = clip_card(model, model_size, num_frames, pretrained)
+    return model

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .weights import LoadReport
+from .weights import LoadReport, load_matching
 
 
 def inflate_state_dict(state2d: dict[str, torch.Tensor], model3d: nn.Module) -> dict[str, torch.Tensor]:
@@ -30,6 +30,4 @@ def inflate_state_dict(state2d: dict[str, torch.Tensor], model3d: nn.Module) -> 
 
 def inflate_into(model3d: nn.Module, state2d: dict[str, torch.Tensor]) -> LoadReport:
     """Load inflated 2D weights into a 3D model; returns what matched."""
-    from .weights import load_matching
-
     return load_matching(model3d, inflate_state_dict(state2d, model3d))

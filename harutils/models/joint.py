@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 from torch import nn
 
@@ -12,7 +14,7 @@ class JointModel(nn.Module):
     """Wrap a registered model: its ``features`` are shared, its head is replaced by one head per dataset.
 
     Args:
-        model: any model of the registry (it has ``features`` and ``num_features``).
+        model: any model of the registry (it has ``features``, ``num_features`` and ``card``).
         num_classes: dataset name -> number of classes, e.g. ``{"ucf101": 101, "hmdb51": 51}``.
         dropout: before each head.
     """
@@ -20,6 +22,8 @@ class JointModel(nn.Module):
     def __init__(self, model: nn.Module, num_classes: dict[str, int], dropout: float = 0.5):
         super().__init__()
         self.backbone = model
+        # the same inputs and explained layer as the wrapped model, one level down
+        self.card = replace(model.card, explain_layer=f"backbone.{model.card.explain_layer}")
         model.head = nn.Identity()  # the shared part ends at the features
         self.heads = nn.ModuleDict({name: linear_head(model.num_features, n, dropout)
                                     for name, n in num_classes.items()})

@@ -9,9 +9,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .frames2d import FrameFeatures
+from .card import ModelCard, check_model_size
+from .frames2d import FrameFeatures, load_imagenet_2d
 from .heads import linear_head
-from .resnet import ResNetSpec
+from .resnet import ResNetSpec, resnet_spec
 
 
 class LateFusion(nn.Module):
@@ -45,3 +46,29 @@ class LateFusion(nn.Module):
 
     def forward(self, clip: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(clip))
+
+
+SMALL_2D = ResNetSpec("basic", (1, 1, 1, 1), 16)  # the demo's per-frame ResNet: 16-128 channels
+
+
+def build_late_fusion(num_classes: int, model_size: str = "paper", pretrained=None, *, depth: int = 152,
+                      num_frames: int = 5, **overrides) -> LateFusion:
+    """Late Fusion over a 2D ResNet-152 (paper size) on 5 uniform frames at 224 px; small: 16-128 channels, 64 px.
+
+    Args:
+        num_classes: classes.
+        model_size: "paper" or "small".
+        pretrained: None (random initialisation) or "imagenet" (torchvision's weights).
+        depth: ResNet depth at paper size.
+        num_frames: frames per video.
+        **overrides: :class:`LateFusion` arguments (fusion, freeze_backbone, dropout).
+    """
+    check_model_size(model_size)
+    paper = model_size == "paper"
+    model = LateFusion(resnet_spec(depth) if paper else SMALL_2D, num_classes, num_frames, **overrides)
+    preprocessing, weights = load_imagenet_2d(model.encoder, pretrained, depth, model_size)
+    side = 224 if paper else 64
+    last = len(model.encoder.backbone.layer4) - 1
+    model.card = ModelCard((num_frames, side, side), "uniform", preprocessing,
+                           explain_layer=f"encoder.backbone.layer4.{last}", per_frame=True, weights=weights)
+    return model

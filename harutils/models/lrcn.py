@@ -8,9 +8,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .frames2d import FrameFeatures
+from .card import ModelCard, check_model_size
+from .frames2d import FrameFeatures, load_imagenet_2d
 from .heads import linear_head
-from .resnet import ResNetSpec
+from .late_fusion import SMALL_2D
+from .resnet import ResNetSpec, resnet_spec
 
 
 class LRCN(nn.Module):
@@ -45,3 +47,29 @@ class LRCN(nn.Module):
 
     def forward(self, clip: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(clip))
+
+
+def build_lrcn(num_classes: int, model_size: str = "paper", pretrained=None, *, depth: int = 152,
+               num_frames: int | None = None, **overrides) -> LRCN:
+    """LRCN: 2D ResNet-152 features of 16 uniform frames into an LSTM of 512 (paper size); small: 8 frames at
+    64 px, 16-128 channels, an LSTM of 64.
+
+    Args:
+        num_classes: classes.
+        model_size: "paper" or "small".
+        pretrained: None (random initialisation) or "imagenet" (torchvision's weights).
+        depth: ResNet depth at paper size.
+        num_frames: frames per video (None: 16 at paper size, 8 small).
+        **overrides: :class:`LRCN` arguments (hidden, layers, bidirectional, readout, freeze_backbone, dropout).
+    """
+    check_model_size(model_size)
+    paper = model_size == "paper"
+    frames = num_frames or (16 if paper else 8)
+    overrides.setdefault("hidden", 512 if paper else 64)
+    model = LRCN(resnet_spec(depth) if paper else SMALL_2D, num_classes, **overrides)
+    preprocessing, weights = load_imagenet_2d(model.encoder, pretrained, depth, model_size)
+    side = 224 if paper else 64
+    last = len(model.encoder.backbone.layer4) - 1
+    model.card = ModelCard((frames, side, side), "uniform", preprocessing,
+                           explain_layer=f"encoder.backbone.layer4.{last}", per_frame=True, weights=weights)
+    return model

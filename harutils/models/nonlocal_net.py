@@ -9,12 +9,11 @@ three in res4) on the I3D ResNet-50 give 35.4M parameters with a 400-way head (M
 
 from __future__ import annotations
 
-import re
-
 import torch
 from torch import nn
 
-from .i3d import I3D
+from .card import check_model_size
+from .i3d import I3D, I3D_R50, SMALL_3D, clip_card
 from .resnet import ResNetSpec
 
 # blocks followed by a non-local block: 1 and 3 of res3 (layer2), 1, 3 and 5 of res4 (layer3)
@@ -73,12 +72,17 @@ class NonLocalI3D(I3D):
         super().__init__(spec, num_classes, dropout, after_block=nonlocal_blocks(spec, positions or NL5_POSITIONS))
 
 
-def kinetics_key_map(key: str) -> str:
-    """Names of the public PyTorch conversion of the Caffe2 release (``layer2.1.nl.theta.weight``,
-    ``fc.weight``) -> ours (``backbone.after_block.layer2_1.theta.weight``, ``head.1.weight``)."""
-    m = re.match(r"layer(\d)\.(\d+)\.nl\.(.*)", key)
-    if m:
-        return f"backbone.after_block.layer{m.group(1)}_{m.group(2)}.{m.group(3)}"
-    if key.startswith("fc."):
-        return "head.1." + key[3:]
-    return "backbone." + key
+def build_nonlocal(num_classes: int, model_size: str = "paper", pretrained=None, *, num_frames: int | None = None,
+                   positions=None, **overrides) -> NonLocalI3D:
+    """Non-local I3D ResNet-50 with 5 blocks (paper size, 35.4M parameters with 400 classes); small: one block in
+    each of res3 and res4.
+
+    Args: as :func:`~harutils.models.i3d.build_i3d`, and ``positions`` (stage -> blocks followed by a non-local
+    block; None: :data:`NL5_POSITIONS` at paper size).
+    """
+    check_model_size(model_size)
+    spec = I3D_R50 if model_size == "paper" else SMALL_3D
+    positions = positions or (NL5_POSITIONS if model_size == "paper" else {2: (0,), 3: (0,)})
+    model = NonLocalI3D(spec, num_classes, positions, **overrides)
+    model.card = clip_card(model, model_size, num_frames, pretrained)
+    return model

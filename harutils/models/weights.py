@@ -45,7 +45,7 @@ IMAGENET = Preprocessing("RGB", 1.0, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225
 C3D_SPORTS1M = Preprocessing("BGR", 255.0, (90.25, 97.66, 101.41), (1.0, 1.0, 1.0))
 # Kinetics-400 I3D/Non-local conversions of the Caffe2 release: RGB 0-255, mean/std of ImageNet in 0-255.
 KINETICS_CAFFE2 = Preprocessing("RGB", 255.0, (114.75, 114.75, 114.75), (57.375, 57.375, 57.375))
-DEMO = Preprocessing()  # demo models learn from scratch on clips in [0, 1]
+UNNORMALISED = Preprocessing()  # models trained from scratch on clips in [0, 1] (the demo)
 
 
 def torchvision_state_dict(weights_enum) -> dict[str, torch.Tensor]:

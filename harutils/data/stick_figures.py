@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -195,7 +195,6 @@ class Body:
     skin: tuple[int, int, int] = (230, 190, 160)
     shirt: tuple[int, int, int] = (40, 90, 200)
     trousers: tuple[int, int, int] = (50, 50, 60)
-    extra: dict = field(default_factory=dict)
 
 
 def random_body(rng: np.random.Generator) -> Body:
@@ -247,10 +246,3 @@ def pose_at(action: str, u: float, motion: Motion) -> Pose:
     if action not in ACTIONS:
         raise KeyError(f"unknown action {action!r}; known: {sorted(ACTIONS)}")
     return ACTIONS[action](u, motion)
-
-
-def mirrored(pose: Pose) -> Pose:
-    """The left-right mirror image of a pose."""
-    return replace(pose, lean=-pose.lean, dx=-pose.dx, l_shoulder=pose.r_shoulder, r_shoulder=pose.l_shoulder,
-                   l_elbow=pose.r_elbow, r_elbow=pose.l_elbow, l_hip=pose.r_hip, r_hip=pose.l_hip,
-                   l_knee=pose.r_knee, r_knee=pose.l_knee)

@@ -1,0 +1,179 @@
+"""The data of one run: its datasets (group-aware train/val, official test) with the samplers and transforms its
+model's card asks for, the frame preparation before training (cache build or probe), and the DataLoaders.
+
+The run's configuration (:class:`~harutils.config.RunConfig`) and the model's card
+(:class:`~harutils.models.card.ModelCard`) come in as arguments: the data layer reads them and imports neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data.distributed import DistributedSampler
+
+from . import splits as S
+from .cache import CacheReport, FrameCache
+from .datasets import DATASETS, resolve_root
+from .manifest import probe_row
+from .parallel import map_with_progress
+from .sampling import Clip, FrameSampler, MultiClip, UniformFrames
+from .transforms import ClipTransform
+
+if TYPE_CHECKING:  # annotations only: the configuration and the card are passed in
+    from ..config import RunConfig
+    from ..models.card import ModelCard
+    from ..runtime import DistInfo
+
+
+@dataclass(frozen=True)
+class FrameSettings:
+    """How a dataset's frames are prepared.
+
+    Attributes:
+        data_dir: where generated data and the frame caches live.
+        frame_size: the shorter side frames are decoded at (None: as stored).
+        cache_frames: decode every frame once into a cache (True), or decode clips on the fly (False).
+    """
+
+    data_dir: str
+    frame_size: int | None
+    cache_frames: bool
+
+
+@dataclass
+class DataBundle:
+    """One dataset's subsets for a run, with its class names.
+
+    Attributes:
+        views: how the test set is viewed ("5 clips of 16 frames ..."), reported with the test metrics.
+        cache_report: what preparing the frames built, reused and left out.
+    """
+
+    name: str
+    classes: list[str]
+    train: Dataset
+    val: Dataset
+    test: Dataset
+    root: Path
+    views: str
+    cache_report: str = ""
+
+
+def samplers_for(card: ModelCard, cfg: RunConfig) -> tuple[FrameSampler, FrameSampler, FrameSampler, str]:
+    """Train, validation and test samplers for a model's card, and a description of the test views."""
+    t = card.input_size[0]
+    if card.sampling == "uniform":
+        uniform = UniformFrames(t)
+        return uniform, uniform, uniform, "1 view: uniform frames over the whole video"
+    clip = Clip(t, cfg.frame_stride)
+    if cfg.test_views > 1:
+        test = MultiClip(cfg.test_views, t, cfg.frame_stride)
+        return clip, clip, test, f"{cfg.test_views} clips of {t} frames (stride {cfg.frame_stride}) spread evenly"
+    return clip, clip, clip, f"1 centred clip of {t} frames (stride {cfg.frame_stride})"
+
+
+def dataset_root(cfg: RunConfig, name: str, progress: bool = True) -> Path:
+    """The user's data root of dataset ``name`` in this run, or the synthetic default (generated on first use)."""
+    return resolve_root(name, cfg.data_root if name == cfg.dataset else cfg.joint_root, cfg.data_dir, progress)
+
+
+def class_count(cfg: RunConfig, name: str, progress: bool = True) -> int:
+    """Classes of dataset ``name`` in this run, read from its split files."""
+    root = dataset_root(cfg, name, progress)
+    if name == "ucf101":
+        return len(S.ucf101_classes(root / S.UCF101_SPLIT_DIR))
+    return len(S.hmdb51_classes(root / S.HMDB51_SPLIT_DIR))
+
+
+def frame_cache(frames: FrameSettings, name: str, root: Path) -> FrameCache | None:
+    """The all-frames cache of one dataset at ``frames.frame_size``, under ``data_dir/cache``; None when frames
+    are decoded on the fly (``cache_frames=False``)."""
+    if not frames.cache_frames:
+        return None
+    key = f"{name}_{hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:8]}_{frames.frame_size}"
+    return FrameCache(Path(frames.data_dir) / "cache" / key, frame_size=frames.frame_size)
+
+
+def prepare_frames(frames: FrameSettings, name: str, root: Path, videos, progress: bool = True) -> CacheReport:
+    """Make a dataset's videos ready to read: build the frame cache, or (without one) probe every video once.
+
+    Args:
+        videos: the videos of the run (all subsets).
+
+    Returns:
+        What was built or reused, and the videos that cannot be read (to leave out).
+    """
+    cache = frame_cache(frames, name, root)
+    if cache is not None:
+        return cache.build(videos, progress=progress)
+    report = CacheReport(probed=len(videos))
+    for row in map_with_progress(probe_row, [str(v) for v in videos], None, "probing videos", progress):
+        if row["status"] != "ok":
+            report.bad.append((row["path"], row["status"]))
+    report.bad.sort()
+    return report
+
+
+def check_frame_size(cfg: RunConfig, card: ModelCard) -> None:
+    """Frames decoded smaller than the model's crop would be padded with black borders: refuse early.
+
+    Raises:
+        ValueError: ``cfg.frame_size`` (the shorter side frames are decoded at) is below the crop.
+    """
+    crop = max(card.input_size[1:])
+    if cfg.frame_size is not None and cfg.frame_size < crop:
+        raise ValueError(f"frame_size={cfg.frame_size} is smaller than the {cfg.model} crop of {crop} px: frames "
+                         f"would be padded; use at least {crop} (the papers resize to 8/7 of the crop)")
+
+
+def build_data(cfg: RunConfig, card: ModelCard, name: str | None = None, progress: bool = True) -> DataBundle:
+    """Datasets of one run: group-aware train/val, official test, read through a frame cache built first (or
+    decoded on the fly at ``cfg.frame_size`` when the configuration caches no frames); unreadable videos are
+    left out of every subset and listed in the bundle's cache report."""
+    check_frame_size(cfg, card)
+    name = name or cfg.dataset
+    root = dataset_root(cfg, name, progress)
+    train_s, val_s, test_s, views = samplers_for(card, cfg)
+    size = tuple(card.input_size[1:])
+
+    def transform(training):
+        return ClipTransform(size, training, card.preprocessing, hflip=cfg.hflip and training,
+                             randaugment=cfg.randaugment and training, subtract_mean_frame=cfg.subtract_mean_frame)
+
+    common = {"split": cfg.split, "seed": cfg.seed, "cache": frame_cache(cfg.frames, name, root),
+              "frame_size": cfg.frame_size, "leaky_val": cfg.leaky_val}
+    cls = DATASETS[name]
+    train = cls(root, subset="train", sampler=train_s, transform=transform(True), **common)
+    val = cls(root, subset="val", sampler=val_s, transform=transform(False), training=False, **common)
+    test = cls(root, subset="test", sampler=test_s, transform=transform(False), training=False, **common)
+    report = prepare_frames(cfg.frames, name, root, [p for ds in (train, val, test) for p, _ in ds.samples], progress)
+    bad = [p for p, _ in report.bad]
+    for ds in (train, val, test):
+        ds.exclude(bad)
+    return DataBundle(name, train.classes, train, val, test, root, views, str(report))
+
+
+def make_loader(ds: Dataset, cfg: RunConfig, training: bool, info: DistInfo, device: torch.device,
+                epoch_seed: int = 0) -> DataLoader:
+    """A DataLoader: shuffled (and sharded by DistributedSampler under DDP) for training; for evaluation each rank
+    takes videos rank, rank+W, ... (no padding, so gathered metrics count every video once)."""
+    sampler = None
+    if training and info.world > 1:
+        sampler = DistributedSampler(ds, info.world, info.rank, shuffle=True, seed=cfg.seed)
+    if not training and info.world > 1:
+        ds = Subset(ds, list(range(info.rank, len(ds), info.world)))
+    workers = cfg.num_workers
+    return DataLoader(ds, batch_size=cfg.batch_size, shuffle=training and sampler is None, sampler=sampler,
+                      num_workers=workers, pin_memory=device.type == "cuda", persistent_workers=workers > 0,
+                      drop_last=False, generator=torch.Generator().manual_seed(epoch_seed))
+
+
+def dataset_of(loader: DataLoader) -> Dataset:
+    """The dataset behind a loader (through an evaluation shard's Subset)."""
+    ds = loader.dataset
+    return ds.dataset if isinstance(ds, Subset) else ds

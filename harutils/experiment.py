@@ -1,0 +1,202 @@
+"""Whole experiments: the run's data and model, ``fit``, the test of the best checkpoint (with the configured views
+and the temporal-order probe), tracking, and ``run_dir/metrics.json``; plus the command line for runs outside
+notebooks, on one process or several under ``torchrun``.
+
+A run that is already complete (its ``metrics.json`` records the same configuration) reports the results it has;
+one asked for more epochs continues from its last checkpoint; one that was changed in anything else that alters
+its result is refused with the reason (:func:`harutils.config.changed_fields`).
+
+    python -m harutils.experiment --model i3d --dataset ucf101 --data-root DIR --profile demo --epochs 5 --out artifacts
+    torchrun --nproc_per_node=2 -m harutils.experiment --model c3d --profile demo --out artifacts
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+from torch import distributed as dist
+from torch import nn
+
+from . import evaluate
+from .checkpoints import load_checkpoint
+from .config import RunConfig, changed_fields, make_config
+from .data.pipeline import DataBundle, build_data, class_count, make_loader
+from .models import JointModel, build_model
+from .runtime import DistInfo, environment, init_distributed, resolve_device, seed_everything
+from .tracking import Tracker
+from .train import History, fit
+
+
+def run_datasets(cfg: RunConfig) -> list[str]:
+    """The datasets of a run: its own, and the second one of a joint run."""
+    return [cfg.dataset] + ([cfg.joint_with] if cfg.joint_with else [])
+
+
+def build_run_model(cfg: RunConfig, num_classes: dict[str, int]) -> nn.Module:
+    """The run's model: a registered model, wrapped in a JointModel (which carries its card) for joint runs."""
+    model = build_model(cfg.model, num_classes[cfg.dataset], model_size=cfg.model_size, pretrained=cfg.pretrained)
+    return JointModel(model, num_classes) if cfg.joint_with else model
+
+
+def completed_results(cfg: RunConfig) -> dict | None:
+    """The metrics of an earlier run of exactly this configuration, or None when it must (still) train.
+
+    Raises:
+        ValueError: ``run_dir`` holds a run of another configuration, or one trained for more epochs than asked.
+    """
+    path = cfg.run_dir / "metrics.json"
+    if not path.is_file():
+        return None
+    done = json.loads(path.read_text())
+    changed = changed_fields(done["config"], cfg)
+    if changed:
+        raise ValueError(f"{cfg.run_dir} holds a run of another configuration ({', '.join(changed)} differ): "
+                         f"delete that folder or choose another out_dir")
+    trained = len(done["history"])
+    if trained > cfg.epochs:
+        raise ValueError(f"{cfg.run_dir} has trained {trained} epochs, more than the {cfg.epochs} asked for: "
+                         f"ask for {trained} or more, delete that folder, or choose another out_dir")
+    return done if trained == cfg.epochs else None
+
+
+def _place(model: nn.Module, cfg: RunConfig, device: torch.device, info: DistInfo) -> nn.Module:
+    """Move the model to the device in the card's memory layout; return what the loop calls (DDP, compiled)."""
+    model.to(device)
+    if cfg.channels_last:
+        model.to(memory_format=model.card.memory_format)
+    net = model
+    if info.world > 1:
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[info.local_rank] if device.type == "cuda"
+                                                  else None)
+    return torch.compile(net) if cfg.compile else net
+
+
+def test_all(net: nn.Module, bundles: dict[str, DataBundle], cfg: RunConfig, info: DistInfo, device: torch.device,
+             history: History, tracker: Tracker) -> dict:
+    """Test metrics per dataset of the weights in ``net`` (the best checkpoint), logged to the tracker."""
+    results = {}
+    for n, b in bundles.items():
+        loader = make_loader(b.test, cfg, False, info, device)
+        metrics = evaluate.evaluate(net, loader, device, b.classes, b.views, task=n, amp=cfg.amp)
+        if cfg.order_probe:
+            metrics["temporal_order_probe"] = evaluate.temporal_order_probe(net, loader, device, b.classes, b.views,
+                                                                            n, cfg.amp, ordered=metrics)
+        # validation accuracy of the kept checkpoint, as measured when it was chosen (1 centred view)
+        metrics["val_video_top1"] = history.rows[history.best_epoch - 1][f"val_acc/{n}"]
+        metrics["sizes"] = {"train": len(b.train), "val": len(b.val), "test": len(b.test)}
+        metrics["cache"] = b.cache_report
+        results[n] = metrics
+        tracker.summary({f"test/{n}/video_top1": metrics["video_top1"], f"test/{n}/clip_top1": metrics["clip_top1"],
+                         f"test/{n}/mean_class_accuracy": metrics["mean_class_accuracy"]})
+        tracker.log_confusion(f"confusion/{n}", metrics["confusion_matrix"], b.classes, f"{cfg.run_name}: {n} test")
+    return results
+
+
+def _timings(history: History, seconds: dict) -> dict:
+    rows = history.rows
+    step_seconds = sum(r["data_seconds"] + r["compute_seconds"] for r in rows)
+    return {**seconds, "train_clips_per_second": sum(r["clips"] for r in rows) / step_seconds if rows else None,
+            "data_share_of_step": sum(r["data_seconds"] for r in rows) / step_seconds if rows else None}
+
+
+def run(cfg: RunConfig, progress: bool = True) -> dict:
+    """A whole experiment (see the module docstring); returns the metrics written to ``run_dir/metrics.json``."""
+    done = completed_results(cfg)
+    if done is not None:
+        print(f"{cfg.run_name} is already complete: its results are in {cfg.run_dir / 'metrics.json'} (delete the "
+              f"folder or choose another out_dir to train it again)")
+        return done
+    t_start = time.perf_counter()
+    info = init_distributed(cfg.device)
+    device = resolve_device(cfg.device)
+    if device.type == "cuda" and info.world > 1:
+        device = torch.device("cuda", info.local_rank)
+    seed_everything(cfg.seed)
+    names = run_datasets(cfg)
+    model = build_run_model(cfg, {n: class_count(cfg, n, progress and info.main) for n in names})
+    t_data = time.perf_counter()
+    bundles = {n: build_data(cfg, model.card, n, progress and info.main) for n in names}
+    seconds = {"data_and_cache_seconds": time.perf_counter() - t_data}
+    net = _place(model, cfg, device, info)
+    train_loaders = {n: make_loader(b.train, cfg, True, info, device, cfg.seed) for n, b in bundles.items()}
+    val_loaders = {n: make_loader(b.val, cfg, False, info, device) for n, b in bundles.items()}
+    cfg.run_dir.mkdir(parents=True, exist_ok=True)
+    clip_format = torch.channels_last_3d if cfg.channels_last and not model.card.per_frame else None
+    with Tracker(cfg.to_dict(), cfg.run_dir, cfg.wandb_mode if info.main else "disabled", cfg.run_name) as tracker:
+        t_fit = time.perf_counter()
+        history = fit(net, train_loaders, val_loaders, cfg, {n: b.classes for n, b in bundles.items()}, tracker,
+                      progress, info, clip_format)
+        seconds["fit_seconds"] = time.perf_counter() - t_fit
+        model.load_state_dict(load_checkpoint(cfg.run_dir / "best.pt")["model"])
+        t_test = time.perf_counter()
+        results = test_all(net, bundles, cfg, info, device, history, tracker)
+        seconds["test_seconds"] = time.perf_counter() - t_test
+    seconds["total_seconds"] = time.perf_counter() - t_start
+    out = {"run": cfg.run_name, "model": cfg.model, "datasets": names, "config": cfg.to_dict(), "test": results,
+           "best_epoch": history.best_epoch, "best_val_acc": history.best_score, "history": history.rows,
+           "resumed_from_epoch": history.resumed_from, "card": model.card.to_dict(),
+           "parameters": sum(p.numel() for p in model.parameters()),
+           "timings": _timings(history, seconds), "environment": environment(), "world_size": info.world}
+    if info.main:
+        (cfg.run_dir / "metrics.json").write_text(json.dumps(out, indent=2, default=str) + "\n")
+    if info.world > 1:
+        digest = float(sum(p.double().sum() for p in model.state_dict().values() if p.is_floating_point()))
+        (cfg.run_dir / f"rank{info.rank}.json").write_text(json.dumps(
+            {"weights_sum": digest, "test": {n: r["video_top1"] for n, r in results.items()}}) + "\n")
+        dist.barrier()
+    return out
+
+
+def load_trained_model(cfg: RunConfig) -> nn.Module:
+    """The best checkpoint of a finished run, on the CPU, in eval mode."""
+    model = build_run_model(cfg, {n: class_count(cfg, n, progress=False) for n in run_datasets(cfg)})
+    model.load_state_dict(load_checkpoint(cfg.run_dir / "best.pt")["model"])
+    return model.eval()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m harutils.experiment", description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--dataset", default="ucf101")
+    parser.add_argument("--data-root", default="")
+    parser.add_argument("--joint-with", default=None)
+    parser.add_argument("--joint-root", default="")
+    parser.add_argument("--profile", default="demo")
+    parser.add_argument("--split", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pretrained", default=None, help="imagenet | none | a checkpoint path (default: profile)")
+    parser.add_argument("--wandb", default=None, help="online | offline | disabled (default: WANDB_MODE or offline)")
+    parser.add_argument("--out", default="artifacts")
+    parser.add_argument("--data-dir", default="data")
+    parser.add_argument("--no-progress", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    cfg = make_config(args.model, args.dataset, args.profile, data_root=args.data_root, split=args.split,
+                      epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, device=args.device,
+                      num_workers=args.workers, seed=args.seed, wandb_mode=args.wandb, out_dir=args.out,
+                      data_dir=args.data_dir, joint_with=args.joint_with, joint_root=args.joint_root,
+                      pretrained=False if args.pretrained == "none" else args.pretrained)
+    out = run(cfg, progress=not args.no_progress)
+    if int(os.environ.get("RANK", "0")) == 0:
+        for n, m in out["test"].items():
+            print(f"{n}: video top-1 {m['video_top1']:.3f} ({m['views']}), clip top-1 {m['clip_top1']:.3f}")
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""The results of the series, gathered from the files the runs wrote: one row per run and test set from every
+``metrics.json``, each notebook's key metrics, the published and reference numbers beside them, and the
+benchmarks' recorded figures. Read by the results notebook and the report's index page.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .runtime import environment
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Published single-model RGB numbers (top-1 %, UCF101 / HMDB51, split 1 or 3-split mean as published).
+PUBLISHED = {
+    "late_fusion": {"ucf101": 65.4, "hmdb51": None,
+                    "source": "Karpathy et al. 2014, Slow Fusion transfer to UCF101 (late fusion variants lower)"},
+    "c3d": {"ucf101": 82.3, "hmdb51": 51.6,
+            "source": "Tran et al. 2015 (C3D, Sports-1M, fc6 + linear SVM); HMDB51 from Tran et al. 2017"},
+    "lrcn": {"ucf101": 68.2, "hmdb51": None, "source": "Donahue et al. 2015 (LRCN, RGB)"},
+    "i3d": {"ucf101": 84.5, "hmdb51": 49.8,
+            "source": "Carreira & Zisserman 2017, RGB-I3D ImageNet-pretrained (95.6 / 74.8 with Kinetics)"},
+    "nonlocal": {"ucf101": None, "hmdb51": None, "source": "Wang et al. 2018 report Kinetics-400 only"},
+}
+
+
+def key_metrics_path(out_dir: str | Path, notebook: str) -> Path:
+    return Path(out_dir) / "key_metrics" / f"{Path(notebook).stem}.json"
+
+
+def record_key_metrics(out_dir: str | Path, notebook: str, metrics: dict) -> None:
+    """A notebook's headline numbers, shown next to it on the report's index page."""
+    path = key_metrics_path(out_dir, notebook)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+
+
+def collect_results(out_dir: str | Path) -> pd.DataFrame:
+    """One row per (run, test dataset) from every ``metrics.json`` under ``out_dir``."""
+    rows = []
+    for path in sorted(Path(out_dir).glob("*/metrics.json")):
+        m = json.loads(path.read_text())
+        cfg = m["config"]
+        for dataset, t in m["test"].items():
+            probe = t.get("temporal_order_probe", {})
+            rows.append({
+                "model": m["model"], "dataset": dataset,
+                "training": "joint" if cfg.get("joint_with") else "single",
+                "val split": "leaky" if cfg.get("leaky_val") else "group-aware",
+                "profile": cfg["profile"], "val top-1": t.get("val_video_top1"),
+                "test video top-1": t["video_top1"], "test clip top-1": t["clip_top1"],
+                "test video top-5": t["video_top5"], "mean class acc": t["mean_class_accuracy"],
+                "shuffled top-1": probe.get("shuffle", {}).get("video_top1"),
+                "reversed top-1": probe.get("reverse", {}).get("video_top1"),
+                "views": t["views"], "params": m.get("parameters"), "epochs": len(m.get("history", [])),
+                "train seconds": m["timings"]["fit_seconds"], "run": m["run"],
+            })
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame = frame.sort_values(["model", "training", "dataset", "val split"], ignore_index=True)
+    return frame
+
+
+REFERENCE_COLUMNS = ("model", "dataset", "training", "test top-1")
+
+
+def read_reference(path: str | Path) -> pd.DataFrame:
+    """The reference report's own table from a CSV with columns ``model, dataset, training, test top-1`` (top-1 in
+    %, training "single" or "joint"). The repository does not ship it: the reference's numbers are in a PDF whose
+    text could not be read where this series was built.
+
+    Raises:
+        FileNotFoundError, ValueError: the file is missing or lacks a column, naming the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"reference numbers not found: {path}")
+    table = pd.read_csv(path)
+    missing = [c for c in REFERENCE_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: missing columns {missing}; expected {list(REFERENCE_COLUMNS)}")
+    return table[list(REFERENCE_COLUMNS)]
+
+
+def side_by_side(results: pd.DataFrame, reference: pd.DataFrame | None = None) -> pd.DataFrame:
+    """This run's test top-1 (%, video level, group-aware validation) per model, dataset and training, beside the
+    published numbers (:data:`PUBLISHED`, single-dataset training) and, when given, the reference report's."""
+    ours = results[results["val split"] == "group-aware"]
+    table = ours.assign(**{"this run": ours["test video top-1"] * 100})[["model", "dataset", "training", "this run"]]
+    published = [{"model": m, "dataset": d, "training": "single", "published": p[d], "published source": p["source"]}
+                 for m, p in PUBLISHED.items() for d in ("ucf101", "hmdb51")]
+    table = table.merge(pd.DataFrame(published), on=["model", "dataset", "training"], how="left")
+    if reference is not None:
+        ref = reference.rename(columns={"test top-1": "reference report"})
+        table = table.merge(ref, on=["model", "dataset", "training"], how="outer")
+    return table.sort_values(["model", "training", "dataset"], ignore_index=True)
+
+
+BENCHMARKS_DIR = REPO / "benchmarks" / "results"
+
+
+def write_benchmark(out: str | Path, results: dict) -> Path:
+    """Write a benchmark's figures as JSON with the machine they were measured on (``results["machine"]``)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**results, "machine": environment()}, indent=2) + "\n")
+    print(f"wrote {out}")
+    return out
+
+
+def benchmark_tables(bench_dir: str | Path = BENCHMARKS_DIR) -> dict[str, pd.DataFrame]:
+    """The figures recorded by ``benchmarks/*.py`` as tables, one per measurement: ``"<file>: <section>"``.
+
+    A section that is a list of rows, or a mapping of names to rows or to values, becomes a table; the machine
+    description of each file becomes its own table, so every figure is shown beside where it was measured.
+    """
+    tables = {}
+    for path in sorted(Path(bench_dir).glob("*.json")):
+        data = json.loads(path.read_text())
+        for section, value in data.items():
+            name = f"{path.stem}: {section}"
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                tables[name] = pd.DataFrame(value)
+            elif isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
+                tables[name] = pd.DataFrame(value).T
+            elif isinstance(value, dict):
+                tables[name] = pd.DataFrame({"value": {k: str(v) for k, v in value.items()}})
+            else:
+                tables.setdefault(f"{path.stem}: machine", pd.DataFrame(columns=["value"])).loc[section] = str(value)
+    return tables
