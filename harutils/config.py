@@ -194,4 +194,6 @@ def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **pa
         merged["epochs"] = joint_epochs or max(1, round(merged["epochs"] * 0.5))
     if merged.get("order_probe") is None:
         merged["order_probe"] = not merged.get("joint_with")
+    if not isinstance(merged["epochs"], int) or merged["epochs"] < 1:
+        raise ValueError(f"epochs must be a whole number of at least 1, got {merged['epochs']!r}")
     return RunConfig(model=model, dataset=dataset, profile=profile, **merged)

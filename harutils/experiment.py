@@ -44,24 +44,29 @@ def build_run_model(cfg: RunConfig, num_classes: dict[str, int]) -> nn.Module:
 
 
 def completed_results(cfg: RunConfig) -> dict | None:
-    """The metrics of an earlier run of exactly this configuration, or None when it must (still) train.
+    """The metrics of an earlier run of exactly this configuration, or None when it must (still) train. Checked
+    before any data is read, against ``metrics.json`` or else the last checkpoint.
 
     Raises:
         ValueError: ``run_dir`` holds a run of another configuration, or one trained for more epochs than asked.
     """
-    path = cfg.run_dir / "metrics.json"
-    if not path.is_file():
+    metrics, last = cfg.run_dir / "metrics.json", cfg.run_dir / "last.pt"
+    if metrics.is_file():
+        done = json.loads(metrics.read_text())
+        recorded, trained, source = done["config"], len(done["history"]), metrics
+    elif last.is_file():
+        ckpt = load_checkpoint(last)
+        done, recorded, trained, source = None, ckpt["config"], ckpt["epoch"] + 1, last
+    else:
         return None
-    done = json.loads(path.read_text())
-    changed = changed_fields(done["config"], cfg)
+    changed = changed_fields(recorded, cfg)
     if changed:
-        raise ValueError(f"{cfg.run_dir} holds a run of another configuration ({', '.join(changed)} differ): "
-                         f"delete that folder or choose another out_dir")
-    trained = len(done["history"])
+        raise ValueError(f"{source} records a run of another configuration ({', '.join(changed)} differ): delete "
+                         f"{cfg.run_dir} or choose another out_dir")
     if trained > cfg.epochs:
-        raise ValueError(f"{cfg.run_dir} has trained {trained} epochs, more than the {cfg.epochs} asked for: "
-                         f"ask for {trained} or more, delete that folder, or choose another out_dir")
-    return done if trained == cfg.epochs else None
+        raise ValueError(f"{source} records {trained} trained epochs, more than the {cfg.epochs} asked for: ask "
+                         f"for {trained} or more, delete {cfg.run_dir}, or choose another out_dir")
+    return done if done is not None and trained == cfg.epochs else None
 
 
 def _place(model: nn.Module, cfg: RunConfig, device: torch.device, info: DistInfo) -> nn.Module:
@@ -183,7 +188,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; a bad value or input ends in one line naming the problem (exit status 2)."""
     args = parse_args(argv)
+    try:
+        return _main(args)
+    except (ValueError, KeyError, OSError, RuntimeError) as exc:  # our errors name the file, cause and remedy
+        print(f"python -m harutils.experiment: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _main(args: argparse.Namespace) -> int:
     cfg = make_config(args.model, args.dataset, args.profile, data_root=args.data_root, split=args.split,
                       epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, device=args.device,
                       num_workers=args.workers, seed=args.seed, wandb_mode=args.wandb, out_dir=args.out,

@@ -204,8 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", default=None,
                         help="CSV of the reference report's table (model,dataset,training,test top-1), shown in 10")
     args = parser.parse_args(argv)
-    args.only = [x.strip().zfill(2) for x in args.only.split(",")] if args.only else None
-    for name in ("out_dir", "data_dir"):
+    if args.only is not None:
+        args.only = [x.strip().zfill(2) for x in args.only.split(",") if x.strip()]
+        known = [nb.name[:2] for nb in discover()]
+        unknown = [x for x in args.only if x not in known]
+        if not args.only or unknown:
+            parser.error(f"--only takes notebook numbers among {', '.join(known)}; got {unknown or 'none'}")
+    # every path is taken relative to where the user typed it: the notebooks run inside notebooks/
+    for name in ("out_dir", "data_dir", "reports", "ucf101", "hmdb51", "reference"):
         if getattr(args, name):
             setattr(args, name, str(Path(getattr(args, name)).resolve()))
     return run_series(args)

@@ -178,11 +178,11 @@ def resume(model: nn.Module, optimizer, scheduler, cfg: RunConfig, info: DistInf
     ckpt = load_checkpoint(last)
     changed = changed_fields(ckpt["config"], cfg)
     if changed:
-        raise ValueError(f"{last} belongs to a run of another configuration ({', '.join(changed)} differ): delete "
+        raise ValueError(f"{last} records a run of another configuration ({', '.join(changed)} differ): delete "
                          f"{cfg.run_dir} or choose another out_dir")
     if ckpt["epoch"] + 1 > cfg.epochs:
-        raise ValueError(f"{last} has trained {ckpt['epoch'] + 1} epochs, more than the {cfg.epochs} asked for: ask "
-                         f"for {ckpt['epoch'] + 1} or more, delete {cfg.run_dir}, or choose another out_dir")
+        raise ValueError(f"{last} records {ckpt['epoch'] + 1} trained epochs, more than the {cfg.epochs} asked for: "
+                         f"ask for {ckpt['epoch'] + 1} or more, delete {cfg.run_dir}, or choose another out_dir")
     evaluate.unwrap(model).load_state_dict(ckpt["model"])
     optimizer.load_state_dict(ckpt["optimizer"])
     scheduler.load_state_dict(ckpt["scheduler"])

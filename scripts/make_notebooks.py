@@ -189,7 +189,8 @@ DataLoader workers instead; this step then only probes every video and reports t
 videos = [p for subset in ("train", "val", "test")
           for p, _ in datasets.open_dataset(dataset, data_root, split, subset, data_dir=data_dir).samples]
 start = time.perf_counter()
-print(pipeline.prepare_frames(frames, dataset, root, videos))
+built = pipeline.prepare_frames(frames, dataset, root, videos)
+print(built)
 build_seconds = time.perf_counter() - start
 start = time.perf_counter()
 print(pipeline.prepare_frames(frames, dataset, root, videos, progress=False))
@@ -197,7 +198,7 @@ reuse_seconds = time.perf_counter() - start
 print(f"built in {build_seconds:.1f} s, checked again in {reuse_seconds:.2f} s")"""),
     code("""results.record_key_metrics(out_dir, "02_frame_extraction", {
     "videos": len(videos), "cached": frames.cache_frames, "build s": build_seconds,
-    "frame size": frames.frame_size})""", hide=True),
+    "frame size": frames.frame_size, "cache MB": built.disk_bytes / 2**20})""", hide=True),
 ]))
 
 NOTEBOOKS.append(model_notebook("03", "late_fusion", "Late Fusion", "late_fusion",

@@ -24,7 +24,7 @@ quiet_pip() {
   return "${PIPESTATUS[0]}"
 }
 quiet_pip install --quiet --upgrade pip
-quiet_pip install --quiet -e "$root"
+quiet_pip install --quiet -e "$root[notebook,dev]"  # the package, the notebooks' and the tests' extras
 "$venv/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (harutils)" >/dev/null
 echo "$want" > "$stamp"
 echo "[setup] done" >&2

@@ -7,7 +7,10 @@ from conftest import REPO
 
 
 def _pyproject_pins() -> set[str]:
-    return set(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"])
+    """The package's pins and its extras' (notebook, dev)."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    return {d.split("#")[0].strip() for d in project["dependencies"]} | {
+        d for extra in project["optional-dependencies"].values() for d in extra}
 
 
 def _conda_pins() -> set[str]:
@@ -35,3 +38,12 @@ def test_environment_yml_python_matches():
 def test_setup_is_keyed_on_the_dependency_spec():
     script = (REPO / "scripts" / "setup_env.sh").read_text()
     assert "pyproject.toml" in script and "sha256sum" in script
+
+
+def test_dependencies_are_split_into_runtime_notebook_and_dev():
+    """The package needs no notebook server, test runner or linter; both README commands install every extra."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    runtime = {d.split("==")[0].lower() for d in project["dependencies"]}
+    assert not runtime & {"papermill", "jupyterlab", "pytest", "hypothesis", "ruff", "torchmetrics"}
+    assert set(project["optional-dependencies"]) == {"notebook", "dev"}
+    assert "[notebook,dev]" in (REPO / "scripts" / "setup_env.sh").read_text()

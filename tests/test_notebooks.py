@@ -208,3 +208,24 @@ def test_the_runner_passes_every_declared_parameter():
     params = series._parameters_for(REPO / "notebooks" / "10_results.ipynb", args)
     assert params["reference_csv"] == str(Path("ref.csv").resolve())
     assert "reference_csv" not in series._parameters_for(REPO / "notebooks" / "03_late_fusion.ipynb", args)
+
+
+def test_paths_are_taken_relative_to_where_the_user_typed_them(tmp_path, monkeypatch):
+    """`./run_all.sh --ucf101 data/ucf101` works although the notebooks run inside notebooks/."""
+    from harutils import series
+
+    seen = {}
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(series, "run_series", lambda args: seen.update(vars(args)) or 0)
+    assert series.main(["--ucf101", "data/ucf101", "--hmdb51", "h", "--reference", "ref.csv"]) == 0
+    assert seen["ucf101"] == str(tmp_path / "data" / "ucf101") and seen["hmdb51"] == str(tmp_path / "h")
+    assert seen["reference"] == str(tmp_path / "ref.csv")
+
+
+@pytest.mark.parametrize("only", ["99", "", " , ", "03,42"])
+def test_only_refuses_notebooks_that_do_not_exist(only, capsys):
+    from harutils import series
+
+    with pytest.raises(SystemExit) as exit_:
+        series.main(["--only", only])
+    assert exit_.value.code == 2 and "--only takes notebook numbers among 01, 02" in capsys.readouterr().err

@@ -6,7 +6,8 @@ This is the reference report's "Extracting Frames" step. Two kinds of entry, cho
   Random sampling (a random clip start, a random frame per segment) then draws fresh indices every epoch
   from the cached frames, exactly as from the video; caching only a few pre-drawn clips would freeze the
   augmentation. The cost is disk: at a 128-pixel shorter side UCF101 takes about 160 GB, at 256 about 640 GB,
-  which is why the demo profile caches (64 px: 0.4 GB measured) and the full profile decodes in the DataLoader workers.
+  which is why the demo profile caches (64 px; notebook 02 reports the size on disk) and the full profile decodes in
+  the DataLoader workers.
 - ``sampler=<eval sampler>`` (for validation and test): only the evaluation-mode frames of that sampler,
   ``(V, T, h, w, 3)`` (5 uniform frames, one centred clip, five clips): a few hundred KB per video.
 
@@ -43,18 +44,20 @@ class CacheReport:
         reused: entries already present and valid.
         bad: ``(path, cause)`` of the videos that could not be decoded (left out, never fatal).
         probed: videos only probed, for runs without a cache (decoded on the fly).
+        disk_bytes: the size on disk of the cache entries of these videos.
     """
 
     built: int = 0
     reused: int = 0
     bad: list[tuple[str, str]] = field(default_factory=list)
     probed: int = 0
+    disk_bytes: int = 0
 
     def __str__(self) -> str:
         if self.probed:
             head = f"no frame cache (clips decoded on the fly): {self.probed} videos probed"
         else:
-            head = f"frame cache: {self.built} built, {self.reused} reused"
+            head = f"frame cache: {self.built} built, {self.reused} reused ({self.disk_bytes / 2**20:.0f} MB)"
         lines = [f"{head}, {len(self.bad)} bad videos skipped"]
         lines += [f"  bad: {p}: {c}" for p, c in self.bad[:20]]
         if len(self.bad) > 20:
@@ -189,4 +192,5 @@ class FrameCache:
             else:
                 report.reused += 1
         report.bad.sort()
+        report.disk_bytes = sum(self.entry_path(p).stat().st_size for p in paths if self.has(p))
         return report
