@@ -102,7 +102,9 @@ def test_inflated_i3d_on_a_still_clip_equals_the_2d_resnet(padding):
             m.running_mean.uniform_(-0.1, 0.1)
             m.running_var.uniform_(0.5, 1.5)
     r2d.eval()
-    spec = dataclasses.replace(I3D_R50, temporal_padding=padding)
+    # the Caffe2 I3D's stem pool has no spatial padding (224 -> 55) where the 2D ResNet's has (-> 56): the check of
+    # the inflation arithmetic compares the same spatial network
+    spec = dataclasses.replace(I3D_R50, temporal_padding=padding, pool1_pad=1)
     i3d = I3D(spec, num_classes=5).eval()
     report = inflate_into(i3d.backbone, r2d.state_dict())
     assert not report.missing and not report.shape_mismatch
@@ -203,6 +205,19 @@ def test_imagenet_weights_missing_from_the_cache_say_where(tmp_path, monkeypatch
         build_model("i3d", 10, model_size="paper", pretrained="imagenet")
 
 
+def test_imagenet_weights_folder_comes_before_the_torch_cache(tmp_path, monkeypatch):
+    """$HARUTILS_WEIGHTS holds the files under their published names; the load report names the file it read."""
+    monkeypatch.setenv("HARUTILS_WEIGHTS", str(tmp_path / "weights"))
+    torch.hub.set_dir(str(tmp_path / "hub"))
+    reference = torchvision.models.resnet50()
+    (tmp_path / "weights").mkdir()
+    torch.save(reference.state_dict(), tmp_path / "weights" / "resnet50-0676ba61.pth")
+    model = build_model("i3d", 10, model_size="paper", pretrained="imagenet")
+    assert "weights/resnet50-0676ba61.pth (sha256 " in model.card.weights and "missing 0" in model.card.weights
+    with pytest.raises(W.WeightsNotFoundError, match=r"weights/resnet152-394f9c45.pth, .*hub/checkpoints"):
+        build_model("late_fusion", 10, model_size="paper", pretrained="imagenet")
+
+
 def test_imagenet_weights_load_from_the_torch_cache(tmp_path, monkeypatch):
     """A state dict placed in the cache under torchvision's file name is what gets loaded (no network)."""
     torch.hub.set_dir(str(tmp_path / "hub"))
@@ -251,7 +266,8 @@ def test_standin_weights_are_found_where_the_real_ones_would_be(tmp_path):
     previous = torch.hub.get_dir()
     torch.hub.set_dir(str(home / "hub"))
     try:
-        state = W.torchvision_state_dict(torchvision.models.ResNet50_Weights.IMAGENET1K_V1)
+        path = W.torchvision_checkpoint(torchvision.models.ResNet50_Weights.IMAGENET1K_V1)
+        state = W.load_checkpoint(path, "ResNet-50", "")
     finally:
         torch.hub.set_dir(previous)
     assert state["fc.weight"].shape == (1000, 2048)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 import torchvision
 from torch import nn
 
 from .resnet import ResNet, ResNetSpec
-from .weights import IMAGENET, UNNORMALISED, Preprocessing, load_matching, torchvision_state_dict
+from .weights import IMAGENET, UNNORMALISED, Preprocessing, load_checkpoint, load_matching, torchvision_checkpoint
 
 
 class FrameFeatures(nn.Module):
@@ -39,28 +41,36 @@ class FrameFeatures(nn.Module):
         feats = self.backbone.features(frames)  # (B*T, F)
         return feats.view(b, t, -1)  # (B*T, F) -> (B, T, F)
 
-    def load_imagenet(self, weights_enum) -> str:
-        """Load torchvision ImageNet weights into the backbone; returns the load report."""
-        report = load_matching(self.backbone, torchvision_state_dict(weights_enum))
-        if report.shape_mismatch or len(report.loaded) < len(self.backbone.state_dict()):
-            raise ValueError(f"{weights_enum} does not fit this backbone: {report}")
-        return str(report)
+    def load_imagenet(self, path: Path) -> str:
+        """Load a torchvision ImageNet ResNet checkpoint file into the backbone; returns the load report.
+
+        Raises:
+            ValueError: the file does not fit the backbone (any backbone tensor missing or of another shape).
+        """
+        state = load_checkpoint(path, "torchvision ImageNet ResNet", IMAGENET_HOW)
+        report = load_matching(self.backbone, state, file=path)  # the file's fc.* are not ours: unexpected
+        return str(report.require(f"this {len(self.backbone.layer3)}-block-res4 ResNet backbone"))
+
+
+IMAGENET_HOW = ("Use torchvision's IMAGENET1K_V1 file of the ResNet (resnet152-394f9c45.pth for ResNet-152), from "
+                "https://pytorch.org/vision/stable/models.html.")
 
 
 def load_imagenet_2d(encoder: FrameFeatures, pretrained, depth: int, model_size: str) -> tuple[Preprocessing, str]:
-    """Initialise a per-frame backbone: nothing (``pretrained`` None/False) or torchvision's ImageNet ResNet.
+    """Initialise a per-frame backbone: nothing (``pretrained`` None/False), torchvision's ImageNet ResNet
+    ("imagenet": its file from ``$HARUTILS_WEIGHTS`` or the torch cache), or a checkpoint file in torchvision's
+    layout (a path).
 
     Returns:
         The preprocessing the weights expect and the load report.
 
     Raises:
-        ValueError: weights other than ImageNet, or ImageNet weights for the small model.
+        ValueError: ImageNet weights for the small model, or a file that does not fit.
     """
     if pretrained is None or pretrained is False:
         return (UNNORMALISED if model_size == "small" else IMAGENET), "random initialisation"
-    if pretrained not in ("imagenet", True):
-        raise ValueError(f"per-frame ResNets take pretrained=None or 'imagenet', got {pretrained!r}")
     if model_size == "small":
         raise ValueError("ImageNet weights exist for the paper-size backbone only (model_size='paper')")
-    weights = torchvision.models.get_model_weights(f"resnet{depth}").IMAGENET1K_V1
-    return IMAGENET, encoder.load_imagenet(weights)
+    if pretrained in ("imagenet", True):
+        pretrained = torchvision_checkpoint(torchvision.models.get_model_weights(f"resnet{depth}").IMAGENET1K_V1)
+    return IMAGENET, encoder.load_imagenet(Path(pretrained))

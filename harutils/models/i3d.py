@@ -23,11 +23,13 @@ from .resnet import ResNet, ResNetSpec
 
 # res2..res5 temporal kernels of the first convolution of each block (MMAction2 "inflate" 3x1x1 pattern)
 I3D_R50_TEMPORAL = ((3, 3, 3), (3, 1, 3, 1), (3, 1, 3, 1, 3, 1), (1, 3, 1))
+# the Caffe2 release's stem (Tushar-N/pytorch-resnet3d models/resnet.py:134-138): 5x7x7 conv with stride 2 in time,
+# max pool 2x3x3 with stride 2 and no padding (224 -> 112 -> 55), and a 2x1x1 temporal max pool after res2
 I3D_R50 = ResNetSpec("bottleneck", (3, 4, 6, 3), 64, I3D_R50_TEMPORAL, stem_t=5, stem_stride_t=2,
-                     pool1_stride_t=2, pool2_t=True)
+                     pool1_t=2, pool1_stride_t=2, pool1_pad=0, pool2_t=2)
 # the demo's 3D ResNet: basic blocks at 16-128 channels, 8x64x64 clips, no temporal downsampling
 SMALL_3D = ResNetSpec("basic", (1, 1, 1, 1), 16, ((3,), (3,), (3,), (3,)), stem_t=3, stem_stride_t=1,
-                      pool1_stride_t=1, pool2_t=False)
+                      pool1_stride_t=1, pool2_t=0)
 SMALL_INPUT = (8, 64, 64)
 
 
@@ -81,16 +83,17 @@ def load_i3d_weights(model: I3D, pretrained, model_size: str) -> tuple[W.Preproc
     """
     if pretrained is None or pretrained is False:
         return (W.UNNORMALISED if model_size == "small" else W.IMAGENET), "random initialisation"
+    what = f"{type(model).__name__} ({model_size})"
     if pretrained in ("imagenet", True):
         if model_size == "small":
             raise ValueError("ImageNet weights exist for the paper-size ResNet-50 only (model_size='paper')")
-        state2d = W.torchvision_state_dict(torchvision.models.ResNet50_Weights.IMAGENET1K_V1)
-        return W.IMAGENET, f"ImageNet ResNet-50 inflated: {inflate_into(model.backbone, state2d)}"
+        path = W.torchvision_checkpoint(torchvision.models.ResNet50_Weights.IMAGENET1K_V1)
+        state2d = W.load_checkpoint(path, "torchvision ImageNet ResNet-50", "")
+        report = inflate_into(model.backbone, state2d, file=path)  # the non-local blocks are new: they start at zero
+        return W.IMAGENET, f"ImageNet ResNet-50 inflated: {report.require(what, may_differ=('after_block.',))}"
     state = W.load_checkpoint(pretrained, "Kinetics-400 I3D/Non-local", KINETICS_HOW)
-    report = W.load_matching(model, {kinetics_key_map(k): v for k, v in state.items()})
-    if not report.loaded or any(k.startswith("backbone.layer") for k in report.missing):
-        raise ValueError(f"{pretrained} does not fit {type(model).__name__} ({model_size}): {report}")
-    return W.KINETICS_CAFFE2, str(report)
+    report = W.load_matching(model, {kinetics_key_map(k): v for k, v in state.items()}, file=pretrained)
+    return W.KINETICS_CAFFE2, str(report.require(what, may_differ=("head.",)))
 
 
 def clip_card(model: I3D, model_size: str, num_frames: int | None, pretrained) -> ModelCard:

@@ -6,6 +6,8 @@ A 2D kernel ``(O, I, h, w)`` becomes ``(O, I, t, h, w)`` by repeating it ``t`` t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -28,6 +30,6 @@ def inflate_state_dict(state2d: dict[str, torch.Tensor], model3d: nn.Module) -> 
     return out
 
 
-def inflate_into(model3d: nn.Module, state2d: dict[str, torch.Tensor]) -> LoadReport:
-    """Load inflated 2D weights into a 3D model; returns what matched."""
-    return load_matching(model3d, inflate_state_dict(state2d, model3d))
+def inflate_into(model3d: nn.Module, state2d: dict[str, torch.Tensor], file: str | Path = "") -> LoadReport:
+    """Load inflated 2D weights into a 3D model; returns what matched (``file``: where the 2D weights came from)."""
+    return load_matching(model3d, inflate_state_dict(state2d, model3d), file=file)

@@ -1,9 +1,12 @@
 """Non-local networks (Wang, Girshick, Gupta and He, "Non-local Neural Networks", CVPR 2018).
 
 An embedded-Gaussian non-local block computes, for every position i of a (T, H, W) feature map,
-``y_i = sum_j softmax_j(theta(x_i) . phi(x_j)) g(x_j)`` and adds ``BN(W y)`` back to ``x``. phi and g are
-max-pooled 1x2x2 (the paper's subsampling). The last BN's scale starts at zero, so an untrained block is the
-identity and inserting blocks into a pretrained I3D leaves its output unchanged. Five blocks (two in res3,
+``y_i = sum_j softmax_j(theta(x_i) . phi(x'_j) / sqrt(d)) g(x'_j)`` and adds ``BN(W y)`` back to ``x``, where ``x'``
+is ``x`` max-pooled 1x2x2 (the paper's subsampling) and ``d`` the inner width: the semantics of the Caffe2 release
+and of its PyTorch conversion (Tushar-N/pytorch-resnet3d ``models/resnet.py:85-124``), whose Kinetics-400 weights
+load here unchanged. Without the scale, the attention of a block started from ImageNet weights is nearly
+one-hot. The last BN's scale starts at zero, so an untrained block is the identity and inserting blocks into a
+pretrained I3D leaves its output unchanged. Five blocks (two in res3,
 three in res4) on the I3D ResNet-50 give 35.4M parameters with a 400-way head (MMAction2's figure).
 """
 
@@ -26,7 +29,7 @@ class NonLocalBlock(nn.Module):
     Args:
         channels: C.
         inter_channels: width of theta, phi, g (C/2 in the paper).
-        sub_sample: max-pool phi and g by 1x2x2.
+        sub_sample: max-pool the input of phi and g by 1x2x2.
     """
 
     def __init__(self, channels: int, inter_channels: int | None = None, sub_sample: bool = True):
@@ -37,6 +40,7 @@ class NonLocalBlock(nn.Module):
         self.g = nn.Conv3d(channels, inter, 1)
         self.pool = nn.MaxPool3d((1, 2, 2)) if sub_sample else nn.Identity()
         self.out = nn.Conv3d(inter, channels, 1)
+        self.scale = inter**-0.5
         self.bn = nn.BatchNorm3d(channels)
         self.bn.zero_init = True  # ResNet._init_weights leaves it at zero
         nn.init.zeros_(self.bn.weight)
@@ -45,9 +49,10 @@ class NonLocalBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, t, h, w = x.shape
         theta = self.theta(x).flatten(2).transpose(1, 2)  # (B, C', T, H, W) -> (B, THW, C')
-        phi = self.pool(self.phi(x)).flatten(2)  # (B, C', T, h, w) -> (B, C', Thw)
-        g = self.pool(self.g(x)).flatten(2).transpose(1, 2)  # -> (B, Thw, C')
-        attn = torch.softmax(theta @ phi, dim=-1)  # (B, THW, Thw)
+        pooled = self.pool(x)  # (B, C, T, h, w): keys and values see the subsampled map
+        phi = self.phi(pooled).flatten(2)  # (B, C', T, h, w) -> (B, C', Thw)
+        g = self.g(pooled).flatten(2).transpose(1, 2)  # -> (B, Thw, C')
+        attn = torch.softmax((theta @ phi) * self.scale, dim=-1)  # (B, THW, Thw), over the keys
         y = (attn @ g).transpose(1, 2).reshape(b, -1, t, h, w)  # (B, THW, C') -> (B, C', T, H, W)
         return x + self.bn(self.out(y))
 

@@ -29,8 +29,11 @@ class ResNetSpec:
         width: channels of the stem and of stage 1 (64 in the paper).
         temporal: for 3D, per stage, the temporal kernel (1 or 3) of each block's first convolution.
         stem_t: temporal kernel of the 3D stem.
-        stem_stride_t, pool1_stride_t: temporal strides of the stem and its max pooling.
-        pool2_t: temporal max pooling (kernel 3, stride 2) after stage 1.
+        stem_stride_t: temporal stride of the 3D stem.
+        pool1_t, pool1_stride_t: temporal kernel and stride of the 3D stem's max pooling (3x3 spatially, stride 2).
+        pool1_pad: spatial padding of the 3D stem's max pooling: 1 as torchvision's 2D ResNet (224 -> 56), 0 as the
+            Caffe2 I3D (224 -> 55).
+        pool2_t: temporal kernel (and stride 2) of the max pooling after stage 1; 0 for none.
         temporal_padding: "zeros" (the papers) or "replicate": repeating the edge frames makes an inflated
             network's response to a still clip equal the 2D response at every time step, edges included.
     """
@@ -41,8 +44,10 @@ class ResNetSpec:
     temporal: tuple[tuple[int, ...], ...] = field(default_factory=tuple)
     stem_t: int = 5
     stem_stride_t: int = 2
+    pool1_t: int = 1
     pool1_stride_t: int = 2
-    pool2_t: bool = True
+    pool1_pad: int = 1
+    pool2_t: int = 0
     temporal_padding: str = "zeros"
 
     @property
@@ -154,8 +159,10 @@ class ResNet(nn.Module):
         if dim == 2:
             self.maxpool = nn.MaxPool2d(3, 2, 1)
         else:
-            self.maxpool = nn.MaxPool3d((1, 3, 3), (spec.pool1_stride_t, 2, 2), (0, 1, 1))
-        self.pool2 = nn.MaxPool3d((3, 1, 1), (2, 1, 1), (1, 0, 0)) if dim == 3 and spec.pool2_t else nn.Identity()
+            self.maxpool = nn.MaxPool3d((spec.pool1_t, 3, 3), (spec.pool1_stride_t, 2, 2),
+                                        (0, spec.pool1_pad, spec.pool1_pad))
+        self.pool2 = (nn.MaxPool3d((spec.pool2_t, 1, 1), (2, 1, 1)) if dim == 3 and spec.pool2_t
+                      else nn.Identity())
         cin = spec.width
         for stage, (n, kts) in enumerate(zip(spec.layers, temporal, strict=False), start=1):
             planes, stride = spec.width * 2 ** (stage - 1), 1 if stage == 1 else 2

@@ -1,4 +1,5 @@
-"""Pretrained weights: ImageNet through torchvision's weights API (the torch cache), others from local files.
+"""Pretrained weights: torchvision's ImageNet files (from ``$HARUTILS_WEIGHTS`` or the torch cache) and local
+checkpoint files, each load reported (file, sha256, loaded / missing / unexpected / reshaped keys).
 
 Nothing here downloads behind the user's back into a silent fallback: when weights are asked for and are not
 available, the error names where we looked and how to get them. Checkpoints load with ``weights_only=True``.
@@ -6,6 +7,8 @@ available, the error names where we looked and how to get them. Checkpoints load
 
 from __future__ import annotations
 
+import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,27 +51,50 @@ KINETICS_CAFFE2 = Preprocessing("RGB", 255.0, (114.75, 114.75, 114.75), (57.375,
 UNNORMALISED = Preprocessing()  # models trained from scratch on clips in [0, 1] (the demo)
 
 
-def torchvision_state_dict(weights_enum) -> dict[str, torch.Tensor]:
-    """State dict of a torchvision weights entry from the torch cache, or a clear error where it is not cached."""
+WEIGHTS_ENV = "HARUTILS_WEIGHTS"  # a folder of checkpoint files, looked in before the torch cache
+
+
+def torchvision_checkpoint(weights_enum) -> Path:
+    """Where the file of a torchvision weights entry is: ``$HARUTILS_WEIGHTS/<file>`` or the torch cache.
+
+    Raises:
+        WeightsNotFoundError: in neither place, naming both, the file and where to get it.
+    """
     filename = Path(weights_enum.url).name
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / filename
-    try:
-        return weights_enum.get_state_dict(progress=False, check_hash=False)
-    except Exception as exc:  # offline: URLError, or a partial file
-        raise WeightsNotFoundError(
-            f"{weights_enum} is not in the torch cache ({cached}) and could not be downloaded "
-            f"({type(exc).__name__}). On a machine with internet run "
-            f"`python -c \"import torchvision; torchvision.models.get_weight('{weights_enum}').get_state_dict()\"` "
-            f"and copy {filename} to {cached}, or set TORCH_HOME."
-        ) from exc
+    places = ([Path(os.environ[WEIGHTS_ENV]) / filename] if os.environ.get(WEIGHTS_ENV) else [])
+    places.append(Path(torch.hub.get_dir()) / "checkpoints" / filename)
+    for path in places:
+        if path.is_file():
+            return path
+    raise WeightsNotFoundError(
+        f"{weights_enum} ({filename}) is in none of {', '.join(map(str, places))}. Download {weights_enum.url} "
+        f"(torchvision's page: https://pytorch.org/vision/stable/models.html) and put it in the folder "
+        f"${WEIGHTS_ENV} names, or in {places[-1].parent} (TORCH_HOME moves it).")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def load_checkpoint(path: str | Path, what: str, how: str) -> dict[str, torch.Tensor]:
-    """A state dict from a local file (``weights_only=True``); unwraps ``{"state_dict": ...}`` and ``module.``."""
+    """A state dict from a local file (``weights_only=True``); unwraps ``{"state_dict": ...}`` and ``module.``.
+
+    Raises:
+        WeightsNotFoundError: no such file (the message says how to get it).
+        ValueError: the file is not a state dict torch can read safely, naming the file.
+    """
     path = Path(path)
     if not path.is_file():
         raise WeightsNotFoundError(f"{what} weights not found at {path}. {how}")
-    obj = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated file, a pickle of objects, not a checkpoint at all
+        raise ValueError(f"{path} cannot be read as a {what} checkpoint ({type(exc).__name__}); "
+                         f"get the file again. {how}") from None
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict):
@@ -76,29 +102,57 @@ def load_checkpoint(path: str | Path, what: str, how: str) -> dict[str, torch.Te
     return {k.removeprefix("module."): v for k, v in obj.items()}
 
 
+def is_counter(key: str) -> bool:
+    """BatchNorm's ``num_batches_tracked``: absent from the Caffe2 conversions and torchvision's V1 re-saves, and
+    unused by BatchNorm with a momentum, so never counted as missing."""
+    return key.endswith("num_batches_tracked")
+
+
 @dataclass
 class LoadReport:
-    """What loading a checkpoint into a model matched, skipped and left at initialisation."""
+    """What loading a checkpoint into a model matched, skipped and left at initialisation.
+
+    Attributes:
+        file, sha256: the checkpoint file and its digest ("" when the state came from memory).
+    """
 
     loaded: list[str]
     missing: list[str]
     unexpected: list[str]
     shape_mismatch: list[str]
+    file: str = ""
+    sha256: str = ""
 
     def __str__(self) -> str:
         def few(xs):
             return ", ".join(xs[:6]) + (" ..." if len(xs) > 6 else "")
 
-        return (f"loaded {len(self.loaded)} tensors; missing {len(self.missing)} [{few(self.missing)}]; "
+        source = f"{self.file} (sha256 {self.sha256[:16]}): " if self.file else ""
+        return (f"{source}loaded {len(self.loaded)} tensors; missing {len(self.missing)} [{few(self.missing)}]; "
                 f"unexpected {len(self.unexpected)} [{few(self.unexpected)}]; "
                 f"shape mismatch {len(self.shape_mismatch)} [{few(self.shape_mismatch)}]")
 
+    def require(self, what: str, may_differ: tuple[str, ...] = ()) -> LoadReport:
+        """Refuse a partial load: every parameter and buffer must have loaded, except under the prefixes in
+        ``may_differ`` (a classifier head of another size, blocks new to this model).
 
-def load_matching(module: torch.nn.Module, state: dict[str, torch.Tensor]) -> LoadReport:
-    """Load the tensors whose names and shapes match; report the rest (a classifier head of another size)."""
+        Raises:
+            ValueError: naming the file, what is missing or of another shape, and what was expected.
+        """
+        bad = [k for k in self.missing + self.shape_mismatch if not k.startswith(may_differ)]
+        if bad:
+            raise ValueError(f"{self.file or 'the weights'} do not fit {what}: {self}. Only "
+                             f"{', '.join(may_differ) or 'nothing'} may be missing or of another shape")
+        return self
+
+
+def load_matching(module: torch.nn.Module, state: dict[str, torch.Tensor], file: str | Path = "") -> LoadReport:
+    """Load the tensors whose names and shapes match; report the rest (a classifier head of another size).
+    BatchNorm counters absent from the file are not reported missing (:func:`is_counter`)."""
     own = module.state_dict()
     ok = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
     mismatch = sorted(k for k, v in state.items() if k in own and own[k].shape != v.shape)
     module.load_state_dict(ok, strict=False)
-    return LoadReport(sorted(ok), sorted(set(own) - set(ok) - set(mismatch)),
-                      sorted(set(state) - set(own)), mismatch)
+    missing = sorted(k for k in set(own) - set(ok) - set(mismatch) if not (is_counter(k) and k not in state))
+    digest = file_sha256(Path(file)) if file else ""
+    return LoadReport(sorted(ok), missing, sorted(set(state) - set(own)), mismatch, str(file), digest)
