@@ -183,6 +183,10 @@ def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **pa
     if unknown:
         raise ValueError(f"unknown parameters {unknown}")
     params = {k: v for k, v in params.items() if v is not None and not (k == "device" and v == "auto")}
+    # W&B: the caller's mode, else $WANDB_MODE, else offline (an empty string is the notebooks' "not set")
+    params["wandb_mode"] = params.get("wandb_mode") or os.environ.get("WANDB_MODE") or "offline"
+    if params["wandb_mode"] not in ("online", "offline", "disabled"):
+        raise ValueError(f"wandb_mode must be 'online', 'offline' or 'disabled', got {params['wandb_mode']!r}")
     base = _profile_base(profile)
     if profile == "full":
         base["frame_stride"] = 1 if model == "c3d" else 2

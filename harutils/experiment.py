@@ -13,10 +13,14 @@ its result is refused with the reason (:func:`harutils.config.changed_fields`).
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import torch
 from torch import distributed as dist
@@ -95,6 +99,7 @@ def test_all(net: nn.Module, bundles: dict[str, DataBundle], cfg: RunConfig, inf
         metrics["val_video_top1"] = history.rows[history.best_epoch - 1][f"val_acc/{n}"]
         metrics["sizes"] = {"train": len(b.train), "val": len(b.val), "test": len(b.test)}
         metrics["cache"] = b.cache_report
+        metrics["left_out"] = b.left_out
         results[n] = metrics
         tracker.summary({f"test/{n}/video_top1": metrics["video_top1"], f"test/{n}/clip_top1": metrics["clip_top1"],
                          f"test/{n}/mean_class_accuracy": metrics["mean_class_accuracy"]})
@@ -109,13 +114,42 @@ def _timings(history: History, seconds: dict) -> dict:
             "data_share_of_step": sum(r["data_seconds"] for r in rows) / step_seconds if rows else None}
 
 
+@contextmanager
+def exclusive(run_dir: Path, main: bool = True) -> Iterator[None]:
+    """Hold ``run_dir/.lock`` while a run writes there, so that two runs into one folder cannot mix their files.
+
+    Raises:
+        RuntimeError: another process holds the folder, naming it and what to do.
+    """
+    if not main:  # under DDP the main process holds the folder for every rank
+        yield
+        return
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another run is writing {run_dir} now: wait for it to finish, or choose another "
+                               f"out_dir") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def run(cfg: RunConfig, progress: bool = True) -> dict:
     """A whole experiment (see the module docstring); returns the metrics written to ``run_dir/metrics.json``."""
-    done = completed_results(cfg)
-    if done is not None:
-        print(f"{cfg.run_name} is already complete: its results are in {cfg.run_dir / 'metrics.json'} (delete the "
-              f"folder or choose another out_dir to train it again)")
-        return done
+    main = int(os.environ.get("RANK", "0")) == 0
+    with exclusive(cfg.run_dir, main):
+        done = completed_results(cfg)
+        if done is not None:
+            print(f"{cfg.run_name} is already complete: its results are in {cfg.run_dir / 'metrics.json'} (delete "
+                  f"the folder or choose another out_dir to train it again)")
+            return done
+        return _run(cfg, progress)
+
+
+def _run(cfg: RunConfig, progress: bool) -> dict:
     t_start = time.perf_counter()
     info = init_distributed(cfg.device)
     device = resolve_device(cfg.device)

@@ -56,6 +56,7 @@ def collect_results(out_dir: str | Path) -> pd.DataFrame:
                 "shuffled top-1": probe.get("shuffle", {}).get("video_top1"),
                 "reversed top-1": probe.get("reverse", {}).get("video_top1"),
                 "views": t["views"], "params": m.get("parameters"), "epochs": len(m.get("history", [])),
+                "videos left out": sum(len(v) for v in t.get("left_out", {}).values()),
                 "train seconds": m["timings"]["fit_seconds"], "run": m["run"],
             })
     frame = pd.DataFrame(rows)

@@ -77,7 +77,8 @@ def write_index(reports: Path, log: list[dict], out_dir: Path, profile: str) -> 
     table = "<p>No training results yet.</p>"
     if len(results):
         cols = ["model", "dataset", "training", "val split", "val top-1", "test video top-1", "test clip top-1",
-                "test video top-5", "mean class acc", "shuffled top-1", "reversed top-1", "views", "epochs"]
+                "test video top-5", "mean class acc", "shuffled top-1", "reversed top-1", "views", "epochs",
+                "videos left out"]
         table = results[cols].to_html(index=False, float_format=lambda x: f"{x:.3f}", classes="results",
                                       na_rep="–", border=0)
     rows = []

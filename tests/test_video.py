@@ -209,3 +209,28 @@ def test_no_memory_leak_over_many_files():
     grown = rss_mb() - before
     # one leaked decoder or frame buffer per file would be > 600 * 0.2 MB
     assert grown < 60, f"resident memory grew {grown:.0f} MB over 600 decodes"
+
+
+def test_frames_are_resized_as_they_decode_so_memory_follows_the_output(tmp_path):
+    """All 48 frames of a 640x480 clip read at a 32-pixel shorter side: the peak stays near one full frame
+    (0.9 MB) plus the output, far below the 44 MB the whole clip takes at full size."""
+    import tracemalloc
+
+    from conftest import moving_square_frames
+
+    big = np.repeat(np.repeat(moving_square_frames(t=48, h=60, w=80), 8, 1), 8, 2)  # (48, 480, 640, 3)
+    path = V.write_video(tmp_path / "big.avi", big, fps=25)
+    for backend in V.BACKENDS:
+        tracemalloc.start()
+        frames = V.read_frames(path, range(48), frame_size=32, backend=backend)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert frames.shape == (48, 32, 42, 3)
+        assert peak < 12 * 2**20, f"{backend}: peak {peak / 2**20:.1f} MB"
+
+
+@pytest.mark.parametrize("backend", V.BACKENDS)
+def test_frame_by_frame_resizing_equals_resizing_the_clip(small_video, backend):
+    full = V.read_frames(small_video, range(10), backend=backend)
+    np.testing.assert_array_equal(V.read_frames(small_video, range(10), frame_size=32, backend=backend).numpy(),
+                                  V.resize_frames(full, 32).numpy())

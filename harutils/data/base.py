@@ -125,7 +125,7 @@ class VideoClassificationDataset(Dataset):
         if self.cache is not None:
             frames = self.cache.read(path, sampler, self.training, self._rng())
         else:
-            count = probe(path, allow_truncated=True).frame_count
+            count = probe(path).frame_count  # a truncated file is a bad video here as in the cache and the check
             idx = sampler(count, self.training, self._rng())  # (V, T)
             flat = read_frames(path, idx.ravel(), frame_size=self.frame_size, backend=self.backend)
             frames = flat.reshape(*idx.shape, *flat.shape[1:])  # (V*T, H, W, 3) -> (V, T, H, W, 3)

@@ -35,6 +35,10 @@ from .video import VideoError, probe, read_frames
 FORMAT_VERSION = 1
 
 
+class CacheWriteError(OSError):
+    """The frame cache cannot be written (a full or read-only disk): not a bad video, so the build stops."""
+
+
 @dataclass
 class CacheReport:
     """What a cache build did.
@@ -104,7 +108,7 @@ class FrameCache:
         return self.entry_path(video).is_file()
 
     def _decode(self, video: Path) -> np.ndarray:
-        count = probe(video, allow_truncated=True).frame_count
+        count = probe(video).frame_count  # a truncated file is a bad video here as everywhere
         if self.sampler is None:
             idx = np.arange(count)
         else:
@@ -113,15 +117,21 @@ class FrameCache:
         return frames if self.sampler is None else frames.reshape(*idx.shape, *frames.shape[1:])
 
     def _write(self, path: Path, array: np.ndarray) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        tmp = None
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
                 np.save(f, array)
             os.replace(tmp, path)  # atomic: readers see the whole entry or none
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        except OSError as exc:  # the disk, not the video: stop the build
+            raise CacheWriteError(
+                f"cannot write the frame cache entry {path} ({exc.strerror or exc}): free space on that disk or "
+                f"choose another data_dir, then run again; the entries already written are complete and are "
+                f"reused") from exc
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
 
     def load(self, video: str | Path, build: bool = True) -> np.ndarray:
         """The cached array of a video, memory-mapped; decoded and stored first on a miss when ``build``.
@@ -163,13 +173,14 @@ class FrameCache:
         return torch.from_numpy(frames).reshape(*idx.shape, *frames.shape[1:])  # (V*T,...) -> (V, T, h, w, 3)
 
     def _build_one(self, video: str) -> tuple[str, str | None, bool]:
+        """Cache one video; a video that cannot be decoded is reported, any other failure stops the build."""
         try:
             if self.has(video):
                 return video, None, False
             self.load(video)
             return video, None, True
-        except (VideoError, OSError) as exc:
-            return video, str(exc), False
+        except VideoError as exc:
+            return video, exc.cause, False
 
     def build(self, videos, workers: int | None = None, progress: bool = True) -> CacheReport:
         """Fill the cache for ``videos`` in parallel; resumable (present entries are reused).

@@ -8,7 +8,7 @@ The run's configuration (:class:`~harutils.config.RunConfig`) and the model's ca
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,6 +52,8 @@ class DataBundle:
     Attributes:
         views: how the test set is viewed ("5 clips of 16 frames ..."), reported with the test metrics.
         cache_report: what preparing the frames built, reused and left out.
+        left_out: the videos of the split left out of the run, by reason: "unreadable" ``[(path, cause)]`` and
+            "missing" ``[path]`` (named by the split files, not on disk).
     """
 
     name: str
@@ -62,6 +64,7 @@ class DataBundle:
     root: Path
     views: str
     cache_report: str = ""
+    left_out: dict[str, list] = field(default_factory=dict)
 
 
 def samplers_for(card: ModelCard, cfg: RunConfig) -> tuple[FrameSampler, FrameSampler, FrameSampler, str]:
@@ -155,7 +158,20 @@ def build_data(cfg: RunConfig, card: ModelCard, name: str | None = None, progres
     bad = [p for p, _ in report.bad]
     for ds in (train, val, test):
         ds.exclude(bad)
-    return DataBundle(name, train.classes, train, val, test, root, views, str(report))
+    left_out = {"unreadable": [list(b) for b in report.bad],
+                "missing": sorted(str(p) for ds in (train, val, test) for p in ds.missing)}
+    say_left_out(name, left_out, sum(len(ds) for ds in (train, val, test)))
+    return DataBundle(name, train.classes, train, val, test, root, views, str(report), left_out)
+
+
+def say_left_out(name: str, left_out: dict[str, list], kept: int) -> None:
+    """One line per reason on the console (and so in the notebook), with the first few videos and causes."""
+    for reason, videos in left_out.items():
+        if videos:
+            first = "; ".join(f"{Path(v[0]).name}: {v[1]}" if isinstance(v, list) else Path(v).name
+                              for v in videos[:3])
+            print(f"{name}: {len(videos)} {reason} videos left out of the run ({kept} used); first: {first}"
+                  + (" ..." if len(videos) > 3 else ""))
 
 
 def make_loader(ds: Dataset, cfg: RunConfig, training: bool, info: DistInfo, device: torch.device,

@@ -147,7 +147,7 @@ def _out_of_range(path: Path, max_index: int, count: int, header: int | None = N
     return VideoError(path, f"frame index {max_index} out of range: the video decodes {count} frames{note}")
 
 
-def _read_pyav(path: Path, wanted: set[int], last: int) -> dict[int, np.ndarray]:
+def _read_pyav(path: Path, wanted: set[int], last: int, finish) -> dict[int, np.ndarray]:
     import av
 
     out: dict[int, np.ndarray] = {}
@@ -163,7 +163,7 @@ def _read_pyav(path: Path, wanted: set[int], last: int) -> dict[int, np.ndarray]
             for i, frame in enumerate(container.decode(stream)):
                 decoded = i + 1
                 if i in wanted:
-                    out[i] = frame.to_ndarray(format="rgb24")
+                    out[i] = finish(frame.to_ndarray(format="rgb24"))
                 if i >= last:
                     break
     except VideoError:
@@ -181,7 +181,7 @@ class _DecordCannotOpen(Exception):
     pass
 
 
-def _read_decord(path: Path, wanted: set[int], last: int) -> dict[int, np.ndarray]:
+def _read_decord(path: Path, wanted: set[int], last: int, finish) -> dict[int, np.ndarray]:
     import decord
 
     decord.logging.set_level(decord.logging.QUIET)
@@ -203,7 +203,7 @@ def _read_decord(path: Path, wanted: set[int], last: int) -> dict[int, np.ndarra
             except StopIteration:
                 raise _out_of_range(path, last, i) from None
             if i in wanted:
-                out[i] = frame.asnumpy()
+                out[i] = finish(frame.asnumpy())
         return out
     except VideoError:
         raise
@@ -265,17 +265,24 @@ def read_frames(
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS} or None, got {backend!r}")
     wanted, last = set(idx.tolist()), int(idx.max())
+
+    def finish(frame: np.ndarray) -> np.ndarray:
+        """Each frame as it decodes: checked RGB, resized at once, so memory follows the output size."""
+        if frame.ndim != 3 or frame.shape[2] != 3:
+            raise VideoError(path, f"decoded a frame of shape {frame.shape}, not RGB with 3 channels "
+                                   f"({backend}); re-encode the video (e.g. ffmpeg -i IN -pix_fmt yuv420p OUT)")
+        if frame_size is None:
+            return frame
+        return resize_frames(torch.from_numpy(frame)[None], frame_size)[0].numpy()  # (H, W, 3) -> (h, w, 3)
+
     if backend == "decord":
         try:
-            by_index = _read_decord(path, wanted, last)
+            by_index = _read_decord(path, wanted, last, finish)
         except _DecordCannotOpen:
-            by_index = _read_pyav(path, wanted, last)
+            by_index = _read_pyav(path, wanted, last, finish)
     else:
-        by_index = _read_pyav(path, wanted, last)
-    frames = torch.from_numpy(np.stack([by_index[i] for i in idx.tolist()]))  # (T, H, W, 3)
-    if frame_size is not None:
-        frames = resize_frames(frames, frame_size)
-    return frames
+        by_index = _read_pyav(path, wanted, last, finish)
+    return torch.from_numpy(np.stack([by_index[i] for i in idx.tolist()]))  # (T, H, W, 3)
 
 
 def write_video(
