@@ -88,3 +88,17 @@ def test_check_finds_an_unreadable_video(tmp_path):
     assert any(p.startswith(f"unreadable video {bad}") for p in problems)
     with pytest.raises(ValueError, match="'ucf101' or 'hmdb51'"):
         check.check_tree("kinetics", root)
+
+
+def test_check_reports_repeats_and_exits_non_zero_on_a_train_test_overlap(tmp_path, capsys):
+
+    root = make_ucf101(tmp_path / "ucf", groups=3, clips=1, frames=4)
+    lists = root / "ucfTrainTestlist"
+    train = (lists / "trainlist02.txt").read_bytes()
+    (lists / "trainlist02.txt").write_bytes(train + train.splitlines(keepends=True)[0])
+    problems = check.check_tree("ucf101", root, decode=False)
+    assert any("trainlist02.txt names 1 videos more than once" in p for p in problems), problems
+    test = (lists / "testlist03.txt").read_bytes()
+    (lists / "testlist03.txt").write_bytes(test + train.splitlines(keepends=True)[0].split(b" ")[0] + b"\r\n")
+    assert check.main(["ucf101", str(root), "--no-decode"]) == 1
+    assert "videos are in both the train and the test list" in capsys.readouterr().out

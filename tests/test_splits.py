@@ -80,8 +80,36 @@ def test_bad_split_arguments_and_files(tmp_path):
     with pytest.raises(S.SplitError, match="no <class>_test_split"):
         S.read_hmdb51_split(tmp_path, 1)
     (tmp_path / "a_test_split1.txt").write_text("x_a_f_nm_np1_fr_med_0.avi 7\n")
-    with pytest.raises(S.SplitError, match="malformed line"):
+    with pytest.raises(S.SplitError, match=r"a_test_split1.txt, line 1: flag '7' is not 0, 1 or 2"):
         S.read_hmdb51_split(tmp_path, 1)
+
+
+def _ucf(tmp_path, classind: bytes, train: bytes, test: bytes = b"A/v_A_g02_c01.avi\r\n"):
+    (tmp_path / "classInd.txt").write_bytes(classind)
+    (tmp_path / "trainlist01.txt").write_bytes(train)
+    (tmp_path / "testlist01.txt").write_bytes(test)
+    return tmp_path
+
+
+@pytest.mark.parametrize("classind, train, message", [
+    (b"1 A\r\n", "A/v_A_g01_c01.avi 1\r\n".encode("utf-16"), r"trainlist01.txt is not UTF-8 text .*re-save it"),
+    (b"1 A\r\n", b"A/v_A_g01 c01.avi 1\r\n", r"trainlist01.txt, line 1: expected .*names with spaces"),
+    (b"1 A\r\n", b"A/v_A_g01_c01.avi one\r\n", r"trainlist01.txt, line 1: label 'one' disagrees"),
+    (b"one A\r\n", b"A/v_A_g01_c01.avi 1\r\n", r"classInd.txt, line 1: the index 'one' is not a number"),
+    (b"1 A\r\n", b"A/clip_01.avi 1\r\n", r"trainlist01.txt, line 1: not a UCF101 clip name"),
+    (b"1 A\r\n", b"\r\n\r\n", r"trainlist01.txt lists nothing"),
+    (b"1 A\r\n", b"A/v_A_g02_c01.avi 1\r\n", r"1 videos are in both the train and the test list"),
+])
+def test_malformed_split_files_name_the_file_line_and_remedy(tmp_path, classind, train, message):
+    with pytest.raises(S.SplitError, match=message):
+        S.read_ucf101_split(_ucf(tmp_path, classind, train), 1)
+
+
+def test_a_byte_order_mark_is_read_and_repeats_are_said_and_dropped(tmp_path):
+    split = _ucf(tmp_path, b"\xef\xbb\xbf1 A\r\n", b"A/v_A_g01_c01.avi 1\r\nA/v_A_g01_c01.avi 1\r\n")
+    with pytest.warns(S.DuplicateEntriesWarning, match="trainlist01.txt names 1 videos more than once"):
+        classes, entries = S.read_ucf101_split(split, 1)
+    assert classes == ["A"] and [e.relpath for e in entries] == ["A/v_A_g01_c01.avi", "A/v_A_g02_c01.avi"]
 
 
 @pytest.mark.parametrize("dataset", ["ucf101", "hmdb51"])

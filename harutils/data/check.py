@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -47,10 +48,12 @@ def check_tree(name: str, root: str | Path, decode: bool = True, workers: int | 
         raise ValueError(f"dataset must be 'ucf101' or 'hmdb51', got {name!r}")
     root = Path(root)
     try:
-        classes, listed, video_root = _listed(name, root)
+        with warnings.catch_warnings(record=True) as repeats:
+            warnings.simplefilter("always", S.DuplicateEntriesWarning)
+            classes, listed, video_root = _listed(name, root)
     except (DatasetLayoutError, S.SplitError) as exc:
         return [str(exc)]
-    problems = []
+    problems = [str(w.message) for w in repeats if issubclass(w.category, S.DuplicateEntriesWarning)]
     want = EXPECTED[name]
     if len(classes) != want["classes"]:
         problems.append(f"{len(classes)} classes in the split files, expected {want['classes']}")

@@ -14,6 +14,7 @@ clips of one source video are near-duplicates, so validation accuracy then overs
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,10 @@ _HMDB_TAGS = r"[a-z]+_(?:cm|nm)_np\d+_(?:fr|ba|le|ri)_(?:bad|med|goo)_\d+\.avi$"
 
 class SplitError(FileNotFoundError):
     """A split file or folder is missing or malformed; the message names the file and what was expected."""
+
+
+class DuplicateEntriesWarning(UserWarning):
+    """A split file names a video more than once; the repeats were dropped (the message names file and videos)."""
 
 
 @dataclass(frozen=True)
@@ -56,10 +61,56 @@ def check_split(split: int) -> int:
 
 
 def _read_lines(path: Path, hint: str) -> list[str]:
+    """The non-blank lines of a split file (CRLF or LF; a UTF-8 byte-order mark is dropped).
+
+    Raises:
+        SplitError: missing, not UTF-8 text, or without a single entry; naming the file and the remedy.
+    """
     if not path.is_file():
         raise SplitError(f"missing split file {path}: {hint}")
-    # Official files use CRLF; strip both kinds and skip blank lines.
-    return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SplitError(f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}): "
+                         f"re-save it as UTF-8 or get the official file again; {hint}") from None
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise SplitError(f"{path} lists nothing: get the official file again; {hint}")
+    return lines
+
+
+def _fields(path: Path, number: int, line: str, expected: str, count: tuple[int, ...]) -> list[str]:
+    """The whitespace-separated fields of one line, or an error naming the file, the line and the format."""
+    parts = line.split()
+    if len(parts) not in count:
+        raise SplitError(f"{path}, line {number}: expected {expected!r}, got {line!r} (names with spaces are not "
+                         f"official names)")
+    return parts
+
+
+def _unique(entries: list[SplitEntry], path: Path) -> list[SplitEntry]:
+    """Drop repeated videos of one list, saying so."""
+    seen, out, repeats = set(), [], []
+    for e in entries:
+        (repeats if e.relpath in seen else out).append(e)
+        seen.add(e.relpath)
+    if repeats:
+        warnings.warn(f"{path} names {len(repeats)} videos more than once (first: {repeats[0].relpath}); each is "
+                      f"used once", DuplicateEntriesWarning, stacklevel=3)
+    return out
+
+
+def check_disjoint(train: list[SplitEntry], test: list[SplitEntry], where: Path) -> None:
+    """A video in both the train and the test list would inflate test accuracy: refuse it.
+
+    Raises:
+        SplitError: naming the split files and the first shared videos.
+    """
+    both = sorted({e.relpath for e in train} & {e.relpath for e in test})
+    if both:
+        raise SplitError(f"{where}: {len(both)} videos are in both the train and the test list (first: "
+                         f"{', '.join(both[:3])}): they would inflate test accuracy; fix the split files or get "
+                         f"the official ones again")
 
 
 UCF101_HINT = (
@@ -97,10 +148,12 @@ def hmdb51_group(filename: str, class_name: str) -> str:
 
 def ucf101_classes(split_dir: Path) -> list[str]:
     """Class names in ``classInd.txt`` order (label 0 is classInd 1)."""
-    lines = _read_lines(split_dir / "classInd.txt", UCF101_HINT)
+    path = split_dir / "classInd.txt"
     pairs = []
-    for ln in lines:
-        idx, name = ln.split()
+    for number, ln in enumerate(_read_lines(path, UCF101_HINT), 1):
+        idx, name = _fields(path, number, ln, "<index> <ClassName>", (2,))
+        if not idx.isdigit():
+            raise SplitError(f"{path}, line {number}: the index {idx!r} is not a number")
         pairs.append((int(idx), name))
     pairs.sort()
     if [i for i, _ in pairs] != list(range(1, len(pairs) + 1)):
@@ -120,19 +173,29 @@ def read_ucf101_split(split_dir: Path | str, split: int = 1) -> tuple[list[str],
         raise SplitError(f"missing split folder {split_dir}: {UCF101_HINT}")
     classes = ucf101_classes(split_dir)
     label_of = {c: i for i, c in enumerate(classes)}
-    entries: list[SplitEntry] = []
+    lists = {}
     for role, fname in (("train", f"trainlist0{split}.txt"), ("test", f"testlist0{split}.txt")):
-        for ln in _read_lines(split_dir / fname, UCF101_HINT):
-            relpath = ln.split()[0]
-            cls = relpath.split("/")[0]
-            if cls not in label_of:
-                raise SplitError(f"{split_dir / fname}: class folder {cls!r} is not in classInd.txt")
-            label = label_of[cls]
-            parts = ln.split()
-            if len(parts) > 1 and int(parts[1]) - 1 != label:
-                raise SplitError(f"{split_dir / fname}: label {parts[1]} disagrees with classInd for {relpath}")
-            entries.append(SplitEntry(relpath, label, role, ucf101_group(relpath)))
-    return classes, entries
+        path = split_dir / fname
+        lists[role] = _unique([_ucf101_entry(path, number, ln, label_of, role)
+                               for number, ln in enumerate(_read_lines(path, UCF101_HINT), 1)], path)
+    check_disjoint(lists["train"], lists["test"], split_dir / f"{{train,test}}list0{split}.txt")
+    return classes, lists["train"] + lists["test"]
+
+
+def _ucf101_entry(path: Path, number: int, line: str, label_of: dict[str, int], role: str) -> SplitEntry:
+    parts = _fields(path, number, line, "<Class>/v_<Class>_gNN_cNN.avi [<label>]", (1, 2))
+    relpath, cls = parts[0], parts[0].split("/")[0]
+    if cls not in label_of:
+        raise SplitError(f"{path}, line {number}: class folder {cls!r} is not in classInd.txt")
+    label = label_of[cls]
+    if len(parts) > 1 and (not parts[1].isdigit() or int(parts[1]) - 1 != label):
+        raise SplitError(f"{path}, line {number}: label {parts[1]!r} disagrees with classInd.txt for {relpath} "
+                         f"(expected {label + 1})")
+    try:
+        group = ucf101_group(relpath)
+    except ValueError as exc:
+        raise SplitError(f"{path}, line {number}: {exc}") from None
+    return SplitEntry(relpath, label, role, group)
 
 
 def hmdb51_classes(split_dir: Path) -> list[str]:
@@ -157,15 +220,21 @@ def read_hmdb51_split(split_dir: Path | str, split: int = 1) -> tuple[list[str],
     train, test = [], []
     for label, cls in enumerate(classes):
         path = split_dir / f"{cls}_test_split{split}.txt"
-        for ln in _read_lines(path, HMDB51_HINT):
-            parts = ln.split()
-            if len(parts) != 2 or parts[1] not in ("0", "1", "2"):
-                raise SplitError(f"{path}: malformed line {ln!r} (expected '<video>.avi <0|1|2>')")
-            name, flag = parts
+        for number, ln in enumerate(_read_lines(path, HMDB51_HINT), 1):
+            name, flag = _fields(path, number, ln, "<video>.avi <0|1|2>", (2,))
+            if flag not in ("0", "1", "2"):
+                raise SplitError(f"{path}, line {number}: flag {flag!r} is not 0, 1 or 2")
             if flag == "0":
                 continue
-            entry = SplitEntry(f"{cls}/{name}", label, "train" if flag == "1" else "test", hmdb51_group(name, cls))
-            (train if flag == "1" else test).append(entry)
+            try:
+                group = hmdb51_group(name, cls)
+            except ValueError as exc:
+                raise SplitError(f"{path}, line {number}: {exc}") from None
+            (train if flag == "1" else test).append(SplitEntry(f"{cls}/{name}", label, "train" if flag == "1"
+                                                               else "test", group))
+    where = split_dir / f"*_test_split{split}.txt"
+    train, test = _unique(train, where), _unique(test, where)
+    check_disjoint(train, test, where)
     return classes, train + test
 
 
