@@ -234,3 +234,33 @@ def test_frame_by_frame_resizing_equals_resizing_the_clip(small_video, backend):
     full = V.read_frames(small_video, range(10), backend=backend)
     np.testing.assert_array_equal(V.read_frames(small_video, range(10), frame_size=32, backend=backend).numpy(),
                                   V.resize_frames(full, 32).numpy())
+
+
+def _rotated_mp4(path, frames):
+    """An MP4 whose track header carries a 90-degree display matrix (as a phone's portrait video): written with
+    PyAV, then the matrix of the 'tkhd' box set by hand (ffmpeg's muxer no longer takes a 'rotate' tag)."""
+    import struct
+
+    write_video(path, frames, codec="mpeg4", fourcc=None)
+    data = bytearray(path.read_bytes())
+    box = data.index(b"tkhd") - 4
+    fields = 4 * 5 + 8 + 2 * 4 if data[box + 8] == 0 else 8 + 8 + 4 + 4 + 8 + 8 + 2 * 4  # version 0 or 1 header
+    matrix = box + 12 + fields
+    data[matrix : matrix + 36] = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_rotated_videos_come_back_as_displayed_rgb_from_every_backend(tmp_path):
+    """decord turns such a file into 4-channel frames; every backend must return the same 3-channel frames,
+    turned as a player shows them."""
+    frames = np.zeros((6, 48, 64, 3), np.uint8)
+    frames[:, :16, :16] = 255  # a bright top-left corner
+    path = _rotated_mp4(tmp_path / "portrait.mp4", frames)
+    assert probe(path).rotation == -90
+    got = {b: read_frames(path, [0, 5], backend=b).numpy() for b in V.BACKENDS}
+    for b, f in got.items():
+        assert f.shape == (2, 64, 48, 3), b
+        # a quarter turn clockwise moves the top-left corner to the top right
+        assert f[0, :12, -12:].mean() > 200 and f[0, -12:, :12].mean() < 50, b
+    np.testing.assert_array_equal(got["decord"], got["pyav"])

@@ -53,6 +53,8 @@ class VideoInfo:
         duration: ``frame_count / fps`` in seconds.
         header_frames: the frame count written in the container header (0 when absent).
         codec: the video codec name.
+        rotation: the container's display rotation in degrees (ffmpeg's sign: -90 shows the frames turned a
+            quarter clockwise, as phones record portrait video); frames are returned as displayed.
     """
 
     frame_count: int
@@ -62,6 +64,7 @@ class VideoInfo:
     duration: float
     header_frames: int
     codec: str
+    rotation: int = 0
 
 
 def _check_file(path: str | os.PathLike) -> Path:
@@ -115,7 +118,10 @@ def _probe_cached(key: tuple[str, int, int]) -> VideoInfo:
                 raise VideoError(path, "no video stream")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
-            count = sum(1 for _ in container.decode(stream))
+            count, rotation = 0, 0
+            for frame in container.decode(stream):
+                rotation = rotation if count else int(frame.rotation or 0)
+                count += 1
             fps = float(stream.average_rate or stream.guessed_rate or 0.0)
             width, height = stream.codec_context.width, stream.codec_context.height
             header = int(stream.frames or 0)
@@ -126,7 +132,7 @@ def _probe_cached(key: tuple[str, int, int]) -> VideoInfo:
         raise VideoError(path, f"cannot decode ({type(exc).__name__}: {exc})") from exc
     if count == 0:
         raise VideoError(path, "no frame decodes")
-    return VideoInfo(count, fps, width, height, count / fps if fps else 0.0, header, codec)
+    return VideoInfo(count, fps, width, height, count / fps if fps else 0.0, header, codec, rotation)
 
 
 def _check_indices(indices: Sequence[int] | np.ndarray | torch.Tensor, path: Path) -> np.ndarray:
@@ -162,8 +168,9 @@ def _read_pyav(path: Path, wanted: set[int], last: int, finish) -> dict[int, np.
             header = int(stream.frames or 0)
             for i, frame in enumerate(container.decode(stream)):
                 decoded = i + 1
-                if i in wanted:
-                    out[i] = finish(frame.to_ndarray(format="rgb24"))
+                if i in wanted:  # as displayed: the container's rotation applied (a quarter turn per 90 degrees)
+                    out[i] = finish(np.ascontiguousarray(np.rot90(frame.to_ndarray(format="rgb24"),
+                                                                  int(frame.rotation or 0) // 90)))
                 if i >= last:
                     break
     except VideoError:
@@ -275,6 +282,8 @@ def read_frames(
             return frame
         return resize_frames(torch.from_numpy(frame)[None], frame_size)[0].numpy()  # (H, W, 3) -> (h, w, 3)
 
+    if backend == "decord" and probe(path, allow_truncated=True).rotation:
+        backend = "pyav"  # decord turns rotated videos into 4-channel frames that match no display
     if backend == "decord":
         try:
             by_index = _read_decord(path, wanted, last, finish)
