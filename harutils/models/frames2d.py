@@ -8,6 +8,7 @@ import torch
 import torchvision
 from torch import nn
 
+from .card import ModelCard
 from .resnet import ResNet, ResNetSpec
 from .weights import IMAGENET, UNNORMALISED, Preprocessing, load_checkpoint, load_matching, torchvision_checkpoint
 
@@ -74,3 +75,13 @@ def load_imagenet_2d(encoder: FrameFeatures, pretrained, depth: int, model_size:
     if pretrained in ("imagenet", True):
         pretrained = torchvision_checkpoint(torchvision.models.get_model_weights(f"resnet{depth}").IMAGENET1K_V1)
     return IMAGENET, encoder.load_imagenet(Path(pretrained))
+
+
+def per_frame_card(encoder: FrameFeatures, pretrained, depth: int, model_size: str, frames: int) -> ModelCard:
+    """Load a per-frame model's weights (:func:`load_imagenet_2d`) and return its card: ``frames`` uniform frames
+    at 224 px (paper size) or 64 px (small), explained at the backbone's last block, frame by frame."""
+    preprocessing, weights = load_imagenet_2d(encoder, pretrained, depth, model_size)
+    side = 224 if model_size == "paper" else 64
+    last = len(encoder.backbone.layer4) - 1
+    return ModelCard((frames, side, side), "uniform", preprocessing, explain_layer=f"encoder.backbone.layer4.{last}",
+                     per_frame=True, weights=weights)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .card import ModelCard, check_model_size
-from .frames2d import FrameFeatures, load_imagenet_2d
+from .card import check_model_size
+from .frames2d import FrameFeatures, per_frame_card
 from .heads import linear_head
 from .resnet import ResNetSpec, resnet_spec
 
@@ -58,7 +58,8 @@ def build_late_fusion(num_classes: int, model_size: str = "paper", pretrained=No
     Args:
         num_classes: classes.
         model_size: "paper" or "small".
-        pretrained: None (random initialisation) or "imagenet" (torchvision's weights).
+        pretrained: None (random initialisation), "imagenet" (torchvision's weights) or the path of a checkpoint in
+            torchvision's ResNet layout.
         depth: ResNet depth at paper size.
         num_frames: frames per video.
         **overrides: :class:`LateFusion` arguments (fusion, freeze_backbone, dropout).
@@ -66,9 +67,5 @@ def build_late_fusion(num_classes: int, model_size: str = "paper", pretrained=No
     check_model_size(model_size)
     paper = model_size == "paper"
     model = LateFusion(resnet_spec(depth) if paper else SMALL_2D, num_classes, num_frames, **overrides)
-    preprocessing, weights = load_imagenet_2d(model.encoder, pretrained, depth, model_size)
-    side = 224 if paper else 64
-    last = len(model.encoder.backbone.layer4) - 1
-    model.card = ModelCard((num_frames, side, side), "uniform", preprocessing,
-                           explain_layer=f"encoder.backbone.layer4.{last}", per_frame=True, weights=weights)
+    model.card = per_frame_card(model.encoder, pretrained, depth, model_size, num_frames)
     return model

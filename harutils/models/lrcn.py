@@ -8,8 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .card import ModelCard, check_model_size
-from .frames2d import FrameFeatures, load_imagenet_2d
+from .card import check_model_size
+from .frames2d import FrameFeatures, per_frame_card
 from .heads import linear_head
 from .late_fusion import SMALL_2D
 from .resnet import ResNetSpec, resnet_spec
@@ -57,7 +57,8 @@ def build_lrcn(num_classes: int, model_size: str = "paper", pretrained=None, *, 
     Args:
         num_classes: classes.
         model_size: "paper" or "small".
-        pretrained: None (random initialisation) or "imagenet" (torchvision's weights).
+        pretrained: None (random initialisation), "imagenet" (torchvision's weights) or the path of a checkpoint in
+            torchvision's ResNet layout.
         depth: ResNet depth at paper size.
         num_frames: frames per video (None: 16 at paper size, 8 small).
         **overrides: :class:`LRCN` arguments (hidden, layers, bidirectional, readout, freeze_backbone, dropout).
@@ -67,9 +68,5 @@ def build_lrcn(num_classes: int, model_size: str = "paper", pretrained=None, *, 
     frames = num_frames or (16 if paper else 8)
     overrides.setdefault("hidden", 512 if paper else 64)
     model = LRCN(resnet_spec(depth) if paper else SMALL_2D, num_classes, **overrides)
-    preprocessing, weights = load_imagenet_2d(model.encoder, pretrained, depth, model_size)
-    side = 224 if paper else 64
-    last = len(model.encoder.backbone.layer4) - 1
-    model.card = ModelCard((frames, side, side), "uniform", preprocessing,
-                           explain_layer=f"encoder.backbone.layer4.{last}", per_frame=True, weights=weights)
+    model.card = per_frame_card(model.encoder, pretrained, depth, model_size, frames)
     return model
