@@ -8,8 +8,9 @@
 #
 #   benchmarks/gpu_checks.sh --ucf101 DIR --hmdb51 DIR [--epochs N] [--work DIR] [--reports DIR] [--standin-weights]
 #
-# --standin-weights: on a machine without the ImageNet weights, write random ones under their file names into a
-# fresh TORCH_HOME (scripts/standin_weights.py): every code path runs, accuracies mean nothing.
+# --standin-weights: on a machine without the pretrained weights, write random ones under their file names and in
+# their layouts into a fresh weights folder (scripts/standin_weights.py): every code path runs, accuracies mean
+# nothing.
 # Python: $PYTHON, else .venv/bin/python, else python3. Steps run on when one fails; the exit status says if any did.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -39,8 +40,8 @@ step() {  # step NAME COMMAND...: run, time and report one step
   echo "=== $name: $((SECONDS - start)) s"
 }
 if [ "$standin" = 1 ]; then
-  export TORCH_HOME="$work/torch-standin"
-  step standin-weights "$py" scripts/standin_weights.py "$TORCH_HOME"
+  export HARUTILS_WEIGHTS="$work/weights-standin"
+  step standin-weights "$py" scripts/standin_weights.py "$HARUTILS_WEIGHTS"
 fi
 "$py" -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name())" \
   || exit 1

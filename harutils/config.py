@@ -1,7 +1,9 @@
-"""One run configuration built from a notebook's parameters; the profile is applied here and nowhere else.
+"""One run configuration built from a notebook's parameters; the profile (and on the full profile the recipe) is
+applied here and nowhere else, from the tables of :mod:`harutils.recipes`.
 
-``demo``: CPU, the synthetic dataset, demo-size models trained from scratch on 8x64x64 clips in minutes.
-``full``: GPU, the real datasets, paper-size models with pretrained weights and the reference's recipe.
+``demo``: CPU, the synthetic dataset, small models trained from scratch on 8x64x64 clips in minutes.
+``full``: GPU, the real datasets, paper-size models with pretrained weights; recipe ``reference`` (the report as
+published, the default) or ``improved`` (this project's practice).
 """
 
 from __future__ import annotations
@@ -14,37 +16,14 @@ from pathlib import Path
 
 from .data.pipeline import FrameSettings
 from .models import MODEL_NAMES
+from .recipes import PROFILES, settings
 
-PROFILES = ("demo", "full")
 DATASETS = ("ucf101", "hmdb51")
-
-# Per-model settings of each profile: epochs, learning rate, frames stride, views at test time.
-# Demo epochs are set so that the whole series fits in 15 minutes on 2 CPU cores (each run's notebook times are in
-# reports/run_log.json and the report).
-_DEMO = {
-    "late_fusion": {"epochs": 10, "lr": 2e-3},
-    "c3d": {"epochs": 8, "lr": 2e-3, "joint_epochs": 5},  # the slowest learner: 4 joint epochs left it at 0.17-0.28
-    "lrcn": {"epochs": 10, "lr": 2e-3},
-    "i3d": {"epochs": 10, "lr": 2e-3},
-    "nonlocal": {"epochs": 10, "lr": 2e-3},
-}
-# Full profile: the reference's recipe (Adam 1e-4, batch 64, ExponentialLR gamma 0.999 stepped each epoch); frames
-# are decoded at a shorter side of 8/7 of the model's crop, the papers' resize-then-crop (128 -> 112 for C3D,
-# 256 -> 224 for the others). LRCN runs 32 clips a batch: 16 ResNet-152 frames per clip at batch 64 need more memory
-# than an 80 GB GPU holds (benchmarks/results/models_cuda.json has the measured peak per batch).
-_FULL = {
-    "late_fusion": {"epochs": 20, "lr": 1e-4, "pretrained": "imagenet", "frame_size": 256},
-    "c3d": {"epochs": 30, "lr": 1e-4, "pretrained": None, "frame_size": 128},
-    "lrcn": {"epochs": 20, "lr": 1e-4, "pretrained": "imagenet", "frame_size": 256, "batch_size": 32},
-    "i3d": {"epochs": 30, "lr": 1e-4, "pretrained": "imagenet", "frame_size": 256},
-    "nonlocal": {"epochs": 30, "lr": 1e-4, "pretrained": "imagenet", "frame_size": 256},
-}
-
 
 
 # Models trained jointly on UCF101 + HMDB51 (notebook 08): the reference's three on the demo profile, which must fit
 # in 15 CPU minutes with the rest of the series; all five on the full profile.
-_JOINT_MODELS = {"demo": ("late_fusion", "c3d", "nonlocal"), "full": tuple(_FULL)}
+_JOINT_MODELS = {"demo": ("late_fusion", "c3d", "nonlocal"), "full": MODEL_NAMES}
 
 
 def joint_models(profile: str, models: str = "") -> list[str]:
@@ -81,12 +60,18 @@ class RunConfig:
     weight_decay: float = 0.0
     optimizer: str = "adam"
     scheduler: str = "exponential"
+    recipe: str = "demo"  # full profile: "reference" (the report as published) | "improved"; the demo has one
     model_size: str = "small"  # "paper" | "small" (harutils.models.card.MODEL_SIZES)
-    pretrained: str | bool | None = None  # None: the profile's; False: no weights; "imagenet"; a checkpoint path
+    model_options: dict = dataclasses.field(default_factory=dict)  # builder arguments of the recipe (frames, head)
+    pretrained: str | bool | None = None  # None: the recipe's; False: none; "imagenet", "sports1m", "kinetics400"
+    # (named files of the weights folder) or a checkpoint path
+    weights_dir: str = ""  # the weights folder (empty: $HARUTILS_WEIGHTS)
+    normalisation: str = "checkpoint"  # "checkpoint": what the weights expect | "imagenet": ImageNet mean/std
     frame_stride: int = 2
     frame_size: int | None = None  # shorter side frames are decoded at (cached or not); at least the model's crop
     cache_frames: bool | None = None  # True: decode every frame once into data_dir/cache (demo); False: decode
     # clips in the DataLoader workers (full: an all-frames cache of UCF101 at 256 px would take about 640 GB)
+    crop: bool = True  # resize then crop (random in training, centred in evaluation); False: resize to the input
     hflip: bool = False
     randaugment: bool = False
     subtract_mean_frame: bool = False
@@ -129,7 +114,8 @@ class RunConfig:
 
 # Settings that change where or how visibly a run executes, not what it computes; a run may resume under other
 # values of these (epochs are checked on their own: more continue the run, fewer are refused).
-NOT_IN_RESULT = frozenset({"epochs", "device", "wandb_mode", "num_workers", "out_dir", "data_dir", "compile"})
+NOT_IN_RESULT = frozenset({"epochs", "device", "wandb_mode", "num_workers", "out_dir", "data_dir", "compile",
+                           "weights_dir"})
 
 
 def changed_fields(recorded: dict, cfg: RunConfig) -> list[str]:
@@ -143,41 +129,27 @@ def changed_fields(recorded: dict, cfg: RunConfig) -> list[str]:
                   if k not in NOT_IN_RESULT and now.get(k) != recorded.get(k))
 
 
-def _profile_base(profile: str) -> dict:
-    """The settings a profile gives every model (the per-model tables refine them)."""
-    if profile == "demo":
-        return {"model_size": "small", "batch_size": 8, "frame_size": 64, "cache_frames": True, "frame_stride": 2,
-                "hflip": False, "subtract_mean_frame": True, "test_views": 5, "num_workers": 0, "device": "cpu",
-                "pretrained": None}
-    # decoding workers: all cores but the main process's (with half the cores decoding, the 3D models waited for
-    # data for most of each step on the GPU machine: benchmarks/results/training_full_cuda.json)
-    return {"model_size": "paper", "batch_size": 64, "lr_gamma": 0.999, "frame_size": 256, "cache_frames": False,
-            "hflip": True, "subtract_mean_frame": False, "test_views": 5,
-            "num_workers": max(1, min(16, (os.cpu_count() or 2) - 1)), "device": "auto"}
-
-
 def frame_settings(profile: str, data_dir: str = "data", frame_size: int | None = None) -> FrameSettings:
     """How a profile prepares frames before any model is chosen (the frame-extraction notebook): the demo caches
     every frame at 64 px; the full profile decodes on the fly (each model at 8/7 of its crop) and only probes."""
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
-    base = _profile_base(profile)
+    base = settings(profile, "", "late_fusion")[0]  # the frame settings are every model's but for the size
     return FrameSettings(data_dir, frame_size or base["frame_size"], base["cache_frames"])
 
 
 def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **params) -> RunConfig:
     """Build a :class:`RunConfig` from parameters, filling what is ``None`` from the profile.
 
+    Args:
+        model, dataset, profile: what to train, on what, how (profile "demo" or "full").
+        **params: any :class:`RunConfig` field; ``recipe`` picks the full profile's ("reference" by default).
+
     Raises:
-        ValueError: an unknown profile, dataset or model.
+        ValueError: an unknown profile, recipe, dataset, model or parameter.
     """
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
     if model not in MODEL_NAMES:
         raise ValueError(f"model must be one of {sorted(MODEL_NAMES)}, got {model!r}")
-    table = _DEMO if profile == "demo" else _FULL
     known = {f.name for f in dataclasses.fields(RunConfig)}
     unknown = sorted(set(params) - known)
     if unknown:
@@ -185,14 +157,12 @@ def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **pa
     params = {k: v for k, v in params.items() if v is not None and not (k == "device" and v == "auto")}
     # W&B: the caller's mode, else $WANDB_MODE, else offline (an empty string is the notebooks' "not set")
     params["wandb_mode"] = params.get("wandb_mode") or os.environ.get("WANDB_MODE") or "offline"
+    if params.get("normalisation", "checkpoint") not in ("checkpoint", "imagenet"):
+        raise ValueError(f"normalisation must be 'checkpoint' or 'imagenet', got {params['normalisation']!r}")
     if params["wandb_mode"] not in ("online", "offline", "disabled"):
         raise ValueError(f"wandb_mode must be 'online', 'offline' or 'disabled', got {params['wandb_mode']!r}")
-    base = _profile_base(profile)
-    if profile == "full":
-        base["frame_stride"] = 1 if model == "c3d" else 2
-    settings = dict(table[model])
-    joint_epochs = settings.pop("joint_epochs", None)
-    merged = {**base, **settings, **params}
+    base, joint_epochs = settings(profile, params.pop("recipe", ""), model)
+    merged = {**base, **params}
     if merged.get("joint_with") and "epochs" not in params:
         # a joint epoch covers both datasets: half the epochs, unless the profile names a model's own
         merged["epochs"] = joint_epochs or max(1, round(merged["epochs"] * 0.5))

@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -31,7 +32,8 @@ from .checkpoints import load_checkpoint
 from .config import RunConfig, changed_fields, make_config
 from .data.pipeline import DataBundle, build_data, class_count, make_loader
 from .models import JointModel, build_model
-from .runtime import DistInfo, environment, init_distributed, resolve_device, seed_everything
+from .models.weights import IMAGENET, WEIGHTS_ENV
+from .runtime import DistInfo, environment, environment_variable, init_distributed, resolve_device, seed_everything
 from .tracking import Tracker
 from .train import History, fit
 
@@ -42,8 +44,14 @@ def run_datasets(cfg: RunConfig) -> list[str]:
 
 
 def build_run_model(cfg: RunConfig, num_classes: dict[str, int]) -> nn.Module:
-    """The run's model: a registered model, wrapped in a JointModel (which carries its card) for joint runs."""
-    model = build_model(cfg.model, num_classes[cfg.dataset], model_size=cfg.model_size, pretrained=cfg.pretrained)
+    """The run's model: a registered model with the recipe's options and weights (named weights from the run's
+    weights folder), normalised as the recipe says, wrapped in a JointModel (which carries its card) for joint
+    runs."""
+    with environment_variable(WEIGHTS_ENV, cfg.weights_dir):
+        model = build_model(cfg.model, num_classes[cfg.dataset], model_size=cfg.model_size,
+                            pretrained=cfg.pretrained, **cfg.model_options)
+    if cfg.normalisation == "imagenet":  # the reference report normalised every model with ImageNet's statistics
+        model.card = replace(model.card, preprocessing=IMAGENET)
     return JointModel(model, num_classes) if cfg.joint_with else model
 
 
@@ -206,6 +214,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--joint-with", default=None)
     parser.add_argument("--joint-root", default="")
     parser.add_argument("--profile", default="demo")
+    parser.add_argument("--recipe", default="", help="full profile: reference (default) | improved")
+    parser.add_argument("--weights", default="", help="folder of pretrained weight files (default: $HARUTILS_WEIGHTS)")
     parser.add_argument("--split", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
@@ -213,7 +223,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default=None)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--pretrained", default=None, help="imagenet | none | a checkpoint path (default: profile)")
+    parser.add_argument("--pretrained", default=None,
+                        help="imagenet | sports1m | kinetics400 | none | a checkpoint path (default: the recipe's)")
     parser.add_argument("--wandb", default=None, help="online | offline | disabled (default: WANDB_MODE or offline)")
     parser.add_argument("--out", default="artifacts")
     parser.add_argument("--data-dir", default="data")
@@ -232,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
-    cfg = make_config(args.model, args.dataset, args.profile, data_root=args.data_root, split=args.split,
+    cfg = make_config(args.model, args.dataset, args.profile, recipe=args.recipe, weights_dir=args.weights,
+                      data_root=args.data_root, split=args.split,
                       epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, device=args.device,
                       num_workers=args.workers, seed=args.seed, wandb_mode=args.wandb, out_dir=args.out,
                       data_dir=args.data_dir, joint_with=args.joint_with, joint_root=args.joint_root,

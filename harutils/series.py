@@ -24,6 +24,7 @@ import papermill
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
+from .recipes import RECIPES
 from .results import REPO, collect_results, key_metrics_path
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "hide-input"}
@@ -46,7 +47,9 @@ def declared_parameters(nb: Path) -> set[str]:
 
 def _parameters_for(nb: Path, args) -> dict:
     declared = declared_parameters(nb)
-    wanted = {"profile": args.profile, "device": args.device, "epochs": args.epochs, "out_dir": args.out_dir,
+    wanted = {"profile": args.profile, "recipe": getattr(args, "recipe", None),
+              "weights_dir": getattr(args, "weights", None), "device": args.device, "epochs": args.epochs,
+              "out_dir": args.out_dir,
               "data_dir": args.data_dir, "reports_dir": str(Path(args.reports).resolve()),
               "reference_csv": str(Path(args.reference).resolve()) if getattr(args, "reference", None) else None}
     if args.ucf101:
@@ -195,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", choices=("demo", "full"), default="demo")
     parser.add_argument("--ucf101", default=None, help="UCF101 root (default: the synthetic dataset)")
     parser.add_argument("--hmdb51", default=None, help="HMDB51 root (default: the synthetic dataset)")
+    parser.add_argument("--recipe", default=None, choices=RECIPES,
+                        help="the full profile's recipe (default: reference, the report as published)")
+    parser.add_argument("--weights", default=None,
+                        help="folder of pretrained weight files (default: $HARUTILS_WEIGHTS)")
     parser.add_argument("--device", default=None, help="cpu | cuda (default: the profile's)")
     parser.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 03,07")
     parser.add_argument("--failfast", action="store_true", help="stop at the first failing notebook")
@@ -212,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.only or unknown:
             parser.error(f"--only takes notebook numbers among {', '.join(known)}; got {unknown or 'none'}")
     # every path is taken relative to where the user typed it: the notebooks run inside notebooks/
-    for name in ("out_dir", "data_dir", "reports", "ucf101", "hmdb51", "reference"):
+    for name in ("out_dir", "data_dir", "reports", "ucf101", "hmdb51", "reference", "weights"):
         if getattr(args, name):
             setattr(args, name, str(Path(getattr(args, name)).resolve()))
     return run_series(args)

@@ -22,6 +22,8 @@ data_dir: str = "../data"      # generated data and frame caches
 out_dir: str = "../artifacts"  # checkpoints and metrics JSON''')
 
 PARAMS_TRAIN = PARAMS_COMMON + '''
+recipe: str = ""               # full profile: "reference" (the report as published, default) | "improved"
+weights_dir: str = ""          # folder of pretrained weight files; "": $HARUTILS_WEIGHTS
 epochs: int | None = None      # None: the profile's value
 device: str = "auto"           # "auto" | "cpu" | "cuda"
 wandb_mode: str = ""           # "online" | "offline" | "disabled"; "": $WANDB_MODE, else "offline"'''
@@ -62,8 +64,9 @@ from IPython.display import display
 from harutils import config, experiment, results, viz
 from harutils.models import {module}
 
-cfg = config.make_config("{key}", dataset, profile, data_root=data_root, split=split, epochs=epochs,
-                         device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir)
+cfg = config.make_config("{key}", dataset, profile, recipe=recipe, weights_dir=weights_dir, data_root=data_root,
+                         split=split, epochs=epochs, device=device, wandb_mode=wandb_mode, out_dir=out_dir,
+                         data_dir=data_dir)
 cfg""", hide=True),
         md(f"""## The model
 The code below is the model as the package defines it (`harutils/models/{module}.py`): the network, its builder
@@ -232,7 +235,8 @@ from IPython.display import display
 
 from harutils import config, experiment, results, viz
 
-common = dict(split=split, epochs=epochs, device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir)
+common = dict(recipe=recipe, weights_dir=weights_dir, split=split, epochs=epochs, device=device, wandb_mode=wandb_mode,
+              out_dir=out_dir, data_dir=data_dir)
 names = config.joint_models(profile, models)
 print("joint training:", ", ".join(names))
 other = {"ucf101": "hmdb51", "hmdb51": "ucf101"}[dataset]""", hide=True),
@@ -281,8 +285,8 @@ from harutils.data import pipeline
 
 warnings.filterwarnings("ignore", message="Setting backward hooks")
 names = [m.strip() for m in models.split(",") if m.strip()]
-common = dict(data_root=data_root, split=split, epochs=epochs, device=device, wandb_mode=wandb_mode,
-              out_dir=out_dir, data_dir=data_dir)""", hide=True),
+common = dict(recipe=recipe, weights_dir=weights_dir, data_root=data_root, split=split, epochs=epochs,
+              device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir)""", hide=True),
     md("""## Explanations per model
 For each model and clip: the input frames, the mean activation of the last stage, Grad-CAM for the true class,
 guided backpropagation, the share of Grad-CAM mass per frame, and the Grad-CAM overlay as an animation."""),
@@ -322,7 +326,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, display
 
-from harutils import config, experiment, results, viz
+from harutils import config, experiment, recipes, results, viz
 
 table = results.collect_results(out_dir)
 table = table[table["profile"] == profile]
@@ -348,8 +352,9 @@ The same model trained with a random validation split (clips of one group on bot
 split. The leaky split's validation accuracy overstates the test accuracy; the group-aware one does not."""),
     code("""leak = {}
 for leaky in (False, True):
-    cfg = config.make_config("late_fusion", dataset, profile, data_root=data_root, split=split, epochs=epochs,
-                             device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir, leaky_val=leaky)
+    cfg = config.make_config("late_fusion", dataset, profile, recipe=recipe, weights_dir=weights_dir,
+                             data_root=data_root, split=split, epochs=epochs, device=device, wandb_mode=wandb_mode,
+                             out_dir=out_dir, data_dir=data_dir, leaky_val=leaky)
     r = experiment.run(cfg)
     leak["leaky" if leaky else "group-aware"] = {"validation": r["test"][dataset]["val_video_top1"],
                                                  "test": r["test"][dataset]["video_top1"]}
@@ -370,16 +375,21 @@ benchmark to refresh its table."""),
     code("""for name, bench in results.benchmark_tables(benchmarks_dir).items():
     display(HTML(f"<h4>{name}</h4>"))
     display(bench)"""),
-    md("""## Published and reference numbers (full profile)
-This run's test top-1 (%) beside the papers' single-model RGB results and, when `reference_csv` names a CSV of
-the reference report's table (`model,dataset,training,test top-1`), the reference's. The repository ships no such
-file: the reference's numbers are in a PDF whose text could not be read where the series was built. On the demo
-profile (synthetic data, small models from scratch) none of them are comparable, and the table is not shown."""),
+    md("""## The reference report and the published numbers (full profile)
+This run's test top-1 (%) beside the reference report's table (Jan 2023; `reference_csv` may name a CSV
+`model,dataset,training,test top-1` to replace it) and the papers' single-model RGB results. The `reference`
+recipe reproduces the report as published; `improved` is this project's practice. On the demo profile (synthetic
+data, small models from scratch) none of them are comparable, and the table is not shown."""),
     code("""if profile == "full":
     reference = results.read_reference(reference_csv) if reference_csv else None
     display(results.side_by_side(table, reference).round(1))
 else:
-    print("demo profile: published and reference numbers are for the full profile")"""),
+    print("demo profile: the reference report's and the published numbers are for the full profile")"""),
+    md("""## The two recipes of the full profile
+Every setting in which `reference` (the report as published) and `improved` differ, per model, and why where the
+report is silent."""),
+    code("""display(pd.DataFrame(recipes.differences()))
+display(pd.Series(recipes.REASONS, name="why"))"""),
     code("""results.record_key_metrics(out_dir, "10_results", {"runs": table["run"].nunique(),
     "leaky val overstatement": float(leak.loc["leaky", "validation - test"])})""", hide=True),
 ]))

@@ -256,20 +256,28 @@ def test_late_fusion_average_ignores_frame_order_and_lrcn_does_not():
         assert not torch.allclose(lrcn(clip), lrcn(rev))
 
 
-def test_standin_weights_are_found_where_the_real_ones_would_be(tmp_path):
-    """scripts/standin_weights.py fills a fresh TORCH_HOME under torchvision's file names (offline smoke runs of
-    the full profile) and never overwrites a file that is there."""
+def test_standin_weights_load_as_the_real_files_would(tmp_path, monkeypatch):
+    """scripts/standin_weights.py writes every named file in its published layout (no BatchNorm counters) into a
+    fresh weights folder, each loads completely through the builders, and it never overwrites a file."""
     script = Path(__file__).resolve().parents[1] / "scripts" / "standin_weights.py"
-    home = tmp_path / "torch"
-    run = subprocess.run([sys.executable, str(script), str(home)], capture_output=True, text=True)
+    folder = tmp_path / "weights"
+    run = subprocess.run([sys.executable, str(script), str(folder)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    previous = torch.hub.get_dir()
-    torch.hub.set_dir(str(home / "hub"))
-    try:
-        path = W.torchvision_checkpoint(torchvision.models.ResNet50_Weights.IMAGENET1K_V1)
-        state = W.load_checkpoint(path, "ResNet-50", "")
-    finally:
-        torch.hub.set_dir(previous)
-    assert state["fc.weight"].shape == (1000, 2048)
-    again = subprocess.run([sys.executable, str(script), str(home)], capture_output=True, text=True)
+    monkeypatch.setenv("HARUTILS_WEIGHTS", str(folder))
+    kinetics = torch.load(folder / "i3d_r50_nl_kinetics.pth", weights_only=True)
+    assert len(kinetics) == 327 and "layer2.1.nl.theta.weight" in kinetics
+    assert len(torch.load(folder / "c3d.pickle", weights_only=True)) == 22
+    for name, weights in [("c3d", "sports1m"), ("nonlocal", "kinetics400"), ("late_fusion", "imagenet")]:
+        model = build_model(name, 7, model_size="paper", pretrained=weights)
+        assert str(folder) in model.card.weights and "missing 0" in model.card.weights, model.card.weights
+    again = subprocess.run([sys.executable, str(script), str(folder)], capture_output=True, text=True)
     assert again.returncode != 0 and "exists" in again.stderr
+
+
+def test_named_weights_missing_say_which_file_where_and_from_where(tmp_path, monkeypatch):
+    monkeypatch.delenv("HARUTILS_WEIGHTS", raising=False)
+    with pytest.raises(W.WeightsNotFoundError, match=r"no weights folder is set. Put c3d.pickle \(22 tensors"):
+        build_model("c3d", 101, model_size="paper", pretrained="sports1m")
+    monkeypatch.setenv("HARUTILS_WEIGHTS", str(tmp_path))
+    with pytest.raises(W.WeightsNotFoundError, match=r"i3d_r50_nl_kinetics.pth is not in the weights folder .*327"):
+        build_model("nonlocal", 101, model_size="paper", pretrained="kinetics400")

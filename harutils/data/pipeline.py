@@ -129,7 +129,7 @@ def check_frame_size(cfg: RunConfig, card: ModelCard) -> None:
         ValueError: ``cfg.frame_size`` (the shorter side frames are decoded at) is below the crop.
     """
     crop = max(card.input_size[1:])
-    if cfg.frame_size is not None and cfg.frame_size < crop:
+    if cfg.crop and cfg.frame_size is not None and cfg.frame_size < crop:
         raise ValueError(f"frame_size={cfg.frame_size} is smaller than the {cfg.model} crop of {crop} px: frames "
                          f"would be padded; use at least {crop} (the papers resize to 8/7 of the crop)")
 
@@ -146,7 +146,8 @@ def build_data(cfg: RunConfig, card: ModelCard, name: str | None = None, progres
 
     def transform(training):
         return ClipTransform(size, training, card.preprocessing, hflip=cfg.hflip and training,
-                             randaugment=cfg.randaugment and training, subtract_mean_frame=cfg.subtract_mean_frame)
+                             randaugment=cfg.randaugment and training, subtract_mean_frame=cfg.subtract_mean_frame,
+                             crop=cfg.crop)
 
     common = {"split": cfg.split, "seed": cfg.seed, "cache": frame_cache(cfg.frames, name, root),
               "frame_size": cfg.frame_size, "leaky_val": cfg.leaky_val}

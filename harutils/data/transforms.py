@@ -21,6 +21,8 @@ class ClipTransform:
     Args:
         size: (h, w) of the model input.
         training: random crop (and flip, RandAugment when asked) instead of a centre crop.
+        crop: crop to ``size`` after ``resize``; False resizes the frames to exactly ``size`` (the reference
+            report's "resize and normalise only", which changes the aspect ratio).
         preprocessing: the model's input normalisation (``model.preprocessing``).
         resize: shorter side before cropping (default: keep the frames' size, e.g. the cache's).
         hflip: random horizontal flips in training. Off for data whose classes are mirror images
@@ -37,20 +39,24 @@ class ClipTransform:
     hflip: bool = False
     randaugment: bool = False
     subtract_mean_frame: bool = False
+    crop: bool = True
 
     def __post_init__(self):
         ops: list = []
-        if self.resize and self.resize < max(self.size):
+        if not self.crop:
+            ops.append(v2.Resize(list(self.size), antialias=True))
+        elif self.resize and self.resize < max(self.size):
             raise ValueError(f"resize={self.resize} is smaller than the {self.size[0]}x{self.size[1]} crop")
-        if self.resize:
+        if self.resize and self.crop:
             ops.append(v2.Resize(self.resize, antialias=True))
         if self.training:
-            ops.append(v2.RandomCrop(self.size))
+            if self.crop:
+                ops.append(v2.RandomCrop(self.size))
             if self.hflip:
                 ops.append(v2.RandomHorizontalFlip())
             if self.randaugment:
                 ops.append(v2.RandAugment())
-        else:
+        elif self.crop:
             ops.append(v2.CenterCrop(self.size))
         ops.append(v2.ToDtype(torch.float32, scale=True))
         self._spatial = v2.Compose(ops)
@@ -60,9 +66,9 @@ class ClipTransform:
         if not views:
             frames = frames.unsqueeze(0)  # (T, H, W, 3) -> (1, T, H, W, 3)
         v, t, h, w = frames.shape[:4]
-        if not self.resize and (h < self.size[0] or w < self.size[1]):
+        if self.crop and not self.resize and (h < self.size[0] or w < self.size[1]):
             raise ValueError(f"frames of {h}x{w} are smaller than the {self.size[0]}x{self.size[1]} crop; decode "
-                             "them larger (cache_size) rather than padding them with black borders")
+                             "them larger (frame_size) rather than padding them with black borders")
         video = tv_tensors.Video(frames.flatten(0, 1).permute(0, 3, 1, 2))  # -> (V*T, 3, H, W), one crop for all
         x = self._spatial(video).as_subclass(torch.Tensor)
         x = x.reshape(v, t, *x.shape[1:]).permute(0, 2, 1, 3, 4)  # (V*T, 3, h, w) -> (V, 3, T, h, w)

@@ -113,7 +113,8 @@ def build_c3d(num_classes: int, model_size: str = "paper", pretrained=None, **ov
     Args:
         num_classes: classes.
         model_size: "paper" or "small".
-        pretrained: None (random initialisation) or the path of c3d-pytorch's ``c3d.pickle``.
+        pretrained: None (random initialisation), "sports1m" (``c3d.pickle`` from the weights folder) or the path
+            of c3d-pytorch's ``c3d.pickle``.
         **overrides: :class:`C3D` arguments.
     """
     check_model_size(model_size)
@@ -123,6 +124,8 @@ def build_c3d(num_classes: int, model_size: str = "paper", pretrained=None, **ov
     if pretrained is not None and pretrained is not False:
         if pretrained in ("imagenet", True):
             raise ValueError(f"C3D has no ImageNet weights. {C3D_HOW}")
+        if pretrained == "sports1m":
+            pretrained = W.named_checkpoint("c3d", "sports1m")
         weights, preprocessing = load_sports1m(model, pretrained), W.C3D_SPORTS1M
     model.card = ModelCard(model.input_size, "clip", preprocessing, explain_layer="conv5b", weights=weights)
     return model

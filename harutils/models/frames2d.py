@@ -19,12 +19,20 @@ class FrameFeatures(nn.Module):
     Args:
         spec: the 2D ResNet.
         freeze: keep the backbone fixed (no gradients, BatchNorm in eval mode).
+        projection: a trainable linear layer to this width after the backbone (0: none), the reference report's
+            replacement of ResNet's classifier by ``Linear(2048, 512)``.
+        projection_relu: a ReLU after the projection (the reference's Late Fusion has one, its LRCN not).
     """
 
-    def __init__(self, spec: ResNetSpec, freeze: bool = False):
+    def __init__(self, spec: ResNetSpec, freeze: bool = False, projection: int = 0, projection_relu: bool = False):
         super().__init__()
         self.backbone = ResNet(spec, dim=2)
-        self.out_channels = self.backbone.out_channels
+        self.out_channels = projection or self.backbone.out_channels
+        if projection:
+            layers = [nn.Linear(self.backbone.out_channels, projection)] + ([nn.ReLU()] if projection_relu else [])
+            self.project = nn.Sequential(*layers)
+        else:
+            self.project = nn.Identity()
         self.freeze = freeze
         if freeze:
             self.backbone.requires_grad_(False)
@@ -39,7 +47,7 @@ class FrameFeatures(nn.Module):
         """(B, C, T, H, W) -> (B, T, F)."""
         b, c, t, h, w = clip.shape
         frames = clip.transpose(1, 2).reshape(b * t, c, h, w)  # (B, C, T, H, W) -> (B*T, C, H, W)
-        feats = self.backbone.features(frames)  # (B*T, F)
+        feats = self.project(self.backbone.features(frames))  # (B*T, F)
         return feats.view(b, t, -1)  # (B*T, F) -> (B, T, F)
 
     def load_imagenet(self, path: Path) -> str:
@@ -77,11 +85,13 @@ def load_imagenet_2d(encoder: FrameFeatures, pretrained, depth: int, model_size:
     return IMAGENET, encoder.load_imagenet(Path(pretrained))
 
 
-def per_frame_card(encoder: FrameFeatures, pretrained, depth: int, model_size: str, frames: int) -> ModelCard:
+def per_frame_card(encoder: FrameFeatures, pretrained, depth: int, model_size: str, frames: int,
+                   input_side: int | None = None) -> ModelCard:
     """Load a per-frame model's weights (:func:`load_imagenet_2d`) and return its card: ``frames`` uniform frames
-    at 224 px (paper size) or 64 px (small), explained at the backbone's last block, frame by frame."""
+    of ``input_side`` pixels (default 224 at paper size, 64 small), explained at the backbone's last block, frame by
+    frame."""
     preprocessing, weights = load_imagenet_2d(encoder, pretrained, depth, model_size)
-    side = 224 if model_size == "paper" else 64
+    side = input_side or (224 if model_size == "paper" else 64)
     last = len(encoder.backbone.layer4) - 1
     return ModelCard((frames, side, side), "uniform", preprocessing, explain_layer=f"encoder.backbone.layer4.{last}",
                      per_frame=True, weights=weights)

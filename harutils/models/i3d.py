@@ -91,32 +91,38 @@ def load_i3d_weights(model: I3D, pretrained, model_size: str) -> tuple[W.Preproc
         state2d = W.load_checkpoint(path, "torchvision ImageNet ResNet-50", "")
         report = inflate_into(model.backbone, state2d, file=path)  # the non-local blocks are new: they start at zero
         return W.IMAGENET, f"ImageNet ResNet-50 inflated: {report.require(what, may_differ=('after_block.',))}"
+    if pretrained == "kinetics400":
+        pretrained = W.named_checkpoint("nonlocal" if len(model.backbone.after_block) else "i3d", "kinetics400")
     state = W.load_checkpoint(pretrained, "Kinetics-400 I3D/Non-local", KINETICS_HOW)
     report = W.load_matching(model, {kinetics_key_map(k): v for k, v in state.items()}, file=pretrained)
     return W.KINETICS_CAFFE2, str(report.require(what, may_differ=("head.",)))
 
 
-def clip_card(model: I3D, model_size: str, num_frames: int | None, pretrained) -> ModelCard:
+def clip_card(model: I3D, model_size: str, num_frames: int | None, pretrained, input_side: int | None = None
+              ) -> ModelCard:
     """The card of a 3D ResNet model after loading its weights (shared by I3D and Non-local I3D)."""
     preprocessing, weights = load_i3d_weights(model, pretrained, model_size)
     t = num_frames or (32 if model_size == "paper" else SMALL_INPUT[0])
-    size = (t, 224, 224) if model_size == "paper" else (t, *SMALL_INPUT[1:])
+    side = input_side or (224 if model_size == "paper" else SMALL_INPUT[1])
+    size = (t, side, side)
     last = len(model.backbone.layer4) - 1
     return ModelCard(size, "clip", preprocessing, explain_layer=f"backbone.layer4.{last}", weights=weights)
 
 
 def build_i3d(num_classes: int, model_size: str = "paper", pretrained=None, *, num_frames: int | None = None,
-              **overrides) -> I3D:
+              input_side: int | None = None, **overrides) -> I3D:
     """I3D ResNet-50 (paper size: 32x224x224, 28.0M parameters with 400 classes); small: :data:`SMALL_3D` on 8x64x64.
 
     Args:
         num_classes: classes.
         model_size: "paper" or "small".
-        pretrained: None, "imagenet" (inflated) or the path of a Kinetics-400 checkpoint.
+        pretrained: None, "imagenet" (inflated), "kinetics400" (from the weights folder) or the path of a
+            Kinetics-400 checkpoint in the Caffe2 conversion's layout.
         num_frames: clip length (None: 32 at paper size, 8 small).
+        input_side: height and width of the clips (default 224 at paper size, 64 small).
         **overrides: :class:`I3D` arguments.
     """
     check_model_size(model_size)
     model = I3D(I3D_R50 if model_size == "paper" else SMALL_3D, num_classes, **overrides)
-    model.card = clip_card(model, model_size, num_frames, pretrained)
+    model.card = clip_card(model, model_size, num_frames, pretrained, input_side)
     return model

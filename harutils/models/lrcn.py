@@ -23,17 +23,19 @@ class LRCN(nn.Module):
         layers: LSTM layers.
         bidirectional: a bidirectional LSTM.
         readout: "last" (the last step) or "mean" (mean over steps).
-        freeze_backbone: train LSTM and head only.
+        freeze_backbone: train the projection, LSTM and head only.
+        projection: a trainable ``Linear(F, projection)`` (no ReLU) between the backbone and the LSTM (0: none); the
+            reference report's LRCN: frozen ResNet-152, 512, a 2-layer bidirectional LSTM of 256, the last step.
         dropout: before the classifier.
     """
 
     def __init__(self, spec: ResNetSpec, num_classes: int, hidden: int = 512, layers: int = 1,
                  bidirectional: bool = False, readout: str = "last", freeze_backbone: bool = False,
-                 dropout: float = 0.5):
+                 projection: int = 0, dropout: float = 0.5):
         super().__init__()
         if readout not in ("last", "mean"):
             raise ValueError(f"readout must be 'last' or 'mean', got {readout!r}")
-        self.encoder = FrameFeatures(spec, freeze_backbone)
+        self.encoder = FrameFeatures(spec, freeze_backbone, projection)
         self.lstm = nn.LSTM(self.encoder.out_channels, hidden, layers, batch_first=True,
                             bidirectional=bidirectional)
         self.readout = readout
@@ -50,7 +52,7 @@ class LRCN(nn.Module):
 
 
 def build_lrcn(num_classes: int, model_size: str = "paper", pretrained=None, *, depth: int = 152,
-               num_frames: int | None = None, **overrides) -> LRCN:
+               num_frames: int | None = None, input_side: int | None = None, **overrides) -> LRCN:
     """LRCN: 2D ResNet-152 features of 16 uniform frames into an LSTM of 512 (paper size); small: 8 frames at
     64 px, 16-128 channels, an LSTM of 64.
 
@@ -61,12 +63,14 @@ def build_lrcn(num_classes: int, model_size: str = "paper", pretrained=None, *, 
             torchvision's ResNet layout.
         depth: ResNet depth at paper size.
         num_frames: frames per video (None: 16 at paper size, 8 small).
-        **overrides: :class:`LRCN` arguments (hidden, layers, bidirectional, readout, freeze_backbone, dropout).
+        input_side: height and width of the frames (default 224 at paper size, 64 small).
+        **overrides: :class:`LRCN` arguments (hidden, layers, bidirectional, readout, freeze_backbone, projection,
+            dropout).
     """
     check_model_size(model_size)
     paper = model_size == "paper"
     frames = num_frames or (16 if paper else 8)
     overrides.setdefault("hidden", 512 if paper else 64)
     model = LRCN(resnet_spec(depth) if paper else SMALL_2D, num_classes, **overrides)
-    model.card = per_frame_card(model.encoder, pretrained, depth, model_size, frames)
+    model.card = per_frame_card(model.encoder, pretrained, depth, model_size, frames, input_side)
     return model

@@ -78,7 +78,7 @@ class NonLocalI3D(I3D):
 
 
 def build_nonlocal(num_classes: int, model_size: str = "paper", pretrained=None, *, num_frames: int | None = None,
-                   positions=None, **overrides) -> NonLocalI3D:
+                   input_side: int | None = None, positions=None, **overrides) -> NonLocalI3D:
     """Non-local I3D ResNet-50 with 5 blocks (paper size, 35.4M parameters with 400 classes); small: one block in
     each of res3 and res4.
 
@@ -89,5 +89,5 @@ def build_nonlocal(num_classes: int, model_size: str = "paper", pretrained=None,
     spec = I3D_R50 if model_size == "paper" else SMALL_3D
     positions = positions or (NL5_POSITIONS if model_size == "paper" else {2: (0,), 3: (0,)})
     model = NonLocalI3D(spec, num_classes, positions, **overrides)
-    model.card = clip_card(model, model_size, num_frames, pretrained)
+    model.card = clip_card(model, model_size, num_frames, pretrained, input_side)
     return model

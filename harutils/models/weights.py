@@ -44,9 +44,10 @@ class Preprocessing:
 
 
 IMAGENET = Preprocessing("RGB", 1.0, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-# C3D Sports-1M (Caffe): BGR, 0-255, minus the per-channel mean of the Sports-1M mean cube.
-C3D_SPORTS1M = Preprocessing("BGR", 255.0, (90.25, 97.66, 101.41), (1.0, 1.0, 1.0))
-# Kinetics-400 I3D/Non-local conversions of the Caffe2 release: RGB 0-255, mean/std of ImageNet in 0-255.
+# c3d-pytorch's Sports-1M c3d.pickle as its own predict.py feeds it (predict.py:35-47): RGB, raw 0-255, no mean
+C3D_SPORTS1M = Preprocessing("RGB", 255.0)
+# Kinetics-400 I3D/Non-local conversions of the Caffe2 release (Tushar-N/pytorch-resnet3d utils/util.py:5-9):
+# RGB 0-255, then (x - 114.75) / 57.375 with one mean and std for every channel
 KINETICS_CAFFE2 = Preprocessing("RGB", 255.0, (114.75, 114.75, 114.75), (57.375, 57.375, 57.375))
 UNNORMALISED = Preprocessing()  # models trained from scratch on clips in [0, 1] (the demo)
 
@@ -70,6 +71,51 @@ def torchvision_checkpoint(weights_enum) -> Path:
         f"{weights_enum} ({filename}) is in none of {', '.join(map(str, places))}. Download {weights_enum.url} "
         f"(torchvision's page: https://pytorch.org/vision/stable/models.html) and put it in the folder "
         f"${WEIGHTS_ENV} names, or in {places[-1].parent} (TORCH_HOME moves it).")
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """A published checkpoint the weights folder may hold: its file name, tensor count and where to get it."""
+
+    name: str
+    tensors: int
+    source: str
+
+
+# named weights of the paper-size models, looked for in the weights folder under these names
+NAMED_WEIGHTS = {
+    ("c3d", "sports1m"): WeightsFile(
+        "c3d.pickle", 22, "http://imagelab.ing.unimore.it/files/c3d_pytorch/c3d.pickle (DavideA/c3d-pytorch README)"),
+    ("i3d", "kinetics400"): WeightsFile(
+        "i3d_r50_kinetics.pth", 267, "i3d_baseline_32x2_IN_pretrain_400k.pkl of facebookresearch/video-nonlocal-net, "
+        "converted by Tushar-N/pytorch-resnet3d utils/convert_weights.py"),
+    ("nonlocal", "kinetics400"): WeightsFile(
+        "i3d_r50_nl_kinetics.pth", 327, "i3d_nonlocal_32x2_IN_pretrain_400k.pkl of "
+        "facebookresearch/video-nonlocal-net, converted by Tushar-N/pytorch-resnet3d utils/convert_weights.py"),
+}
+
+
+def named_checkpoint(model: str, weights: str) -> Path:
+    """The file of named weights (``"sports1m"``, ``"kinetics400"``) in the weights folder (``$HARUTILS_WEIGHTS``).
+
+    Raises:
+        WeightsNotFoundError: no folder set, or the file is not there; naming the file, the folder and the source.
+        ValueError: no such named weights for this model.
+    """
+    if (model, weights) not in NAMED_WEIGHTS:
+        known = sorted(w for m, w in NAMED_WEIGHTS if m == model)
+        raise ValueError(f"{model} has no weights named {weights!r}; named weights: {known or 'none'} (or a path)")
+    entry = NAMED_WEIGHTS[(model, weights)]
+    folder = os.environ.get(WEIGHTS_ENV, "")
+    if not folder:
+        raise WeightsNotFoundError(f"{model} {weights} weights: no weights folder is set. Put {entry.name} "
+                                   f"({entry.tensors} tensors; from {entry.source}) in a folder and name it with "
+                                   f"${WEIGHTS_ENV} or the weights_dir parameter (run_all.sh --weights DIR)")
+    path = Path(folder) / entry.name
+    if not path.is_file():
+        raise WeightsNotFoundError(f"{model} {weights} weights: {entry.name} is not in the weights folder {folder}. "
+                                   f"Get it ({entry.tensors} tensors) from {entry.source}")
+    return path
 
 
 def file_sha256(path: Path) -> str:

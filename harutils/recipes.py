@@ -1,0 +1,131 @@
+"""The settings of each profile and, on the full profile, of its two recipes; applied by :mod:`harutils.config`.
+
+``demo``: CPU, the synthetic dataset, small models trained from scratch in minutes.
+``full``, recipe ``reference``: the reference report (Jan 2023) as published, from its slides and its public code
+(QuangDuc-HUST/DL.20221.04.ActionRecognition @ 077871f, facts in ``../shared/parity/seed_lf_lrcn.json``): 5 uniform
+frames resized to 256x256 into a frozen ImageNet ResNet-152 with a trainable ``Linear(2048, 512)`` (Late Fusion:
+ReLU, mean over frames, linear; LRCN: a 2-layer bidirectional LSTM of 256, last step, linear); C3D from Sports-1M
+and Non-local from Kinetics-400 on one 16-frame clip; frames resized without cropping or flipping and normalised
+with ImageNet statistics for every model. ``full``, recipe ``improved``: this project's practice (each checkpoint's
+own preprocessing, random crops and flips, longer clips, five test views).
+:func:`differences` lists every setting in which the two recipes differ, with the reason where the report is silent.
+"""
+
+from __future__ import annotations
+
+import os
+
+PROFILES = ("demo", "full")
+RECIPES = ("reference", "improved")
+
+# Demo: per-model epochs and learning rate, set so that the whole series fits in 15 minutes on 2 CPU cores.
+DEMO = {
+    "late_fusion": {"epochs": 10, "lr": 2e-3},
+    "c3d": {"epochs": 8, "lr": 2e-3, "joint_epochs": 5},  # the slowest learner: 4 joint epochs left it at 0.17-0.28
+    "lrcn": {"epochs": 10, "lr": 2e-3},
+    "i3d": {"epochs": 10, "lr": 2e-3},
+    "nonlocal": {"epochs": 10, "lr": 2e-3},
+}
+DEMO_BASE = {"recipe": "demo", "model_size": "small", "batch_size": 8, "frame_size": 64, "cache_frames": True,
+             "frame_stride": 2, "hflip": False, "subtract_mean_frame": True, "test_views": 5, "num_workers": 0,
+             "device": "cpu", "pretrained": None}
+
+# Full profile, both recipes: Adam at 1e-4, batch 64, ExponentialLR with gamma 0.999 stepped each epoch (the
+# reference's), clips decoded on the fly by all cores but one (an all-frames cache of UCF101 at 256 px would take
+# about 640 GB).
+FULL_BASE = {"model_size": "paper", "batch_size": 64, "lr": 1e-4, "lr_gamma": 0.999, "cache_frames": False,
+             "subtract_mean_frame": False, "num_workers": max(1, min(16, (os.cpu_count() or 2) - 1)),
+             "device": "auto"}
+RECIPE_BASE = {
+    # the report: resize and normalise only, ImageNet statistics for every model, one clip per test video
+    "reference": {"crop": False, "hflip": False, "normalisation": "imagenet", "test_views": 1, "frame_stride": 1},
+    # frames decoded at 8/7 of the crop, random crops and flips, each checkpoint's preprocessing, five test views
+    "improved": {"crop": True, "hflip": True, "normalisation": "checkpoint", "test_views": 5, "frame_stride": 2},
+}
+_FROZEN_RESNET = {"freeze_backbone": True, "projection": 512, "dropout": 0.0}
+_FINE_TUNED_RESNET = {"freeze_backbone": False, "projection": 0, "dropout": 0.5, "input_side": 224}
+FULL = {
+    "reference": {
+        "late_fusion": {"epochs": 20, "pretrained": "imagenet", "frame_size": 256,
+                        "model_options": {**_FROZEN_RESNET, "num_frames": 5, "input_side": 256}},
+        "c3d": {"epochs": 30, "pretrained": "sports1m", "frame_size": 112},
+        "lrcn": {"epochs": 20, "pretrained": "imagenet", "frame_size": 256,
+                 "model_options": {**_FROZEN_RESNET, "num_frames": 5, "input_side": 256, "hidden": 256, "layers": 2,
+                                   "bidirectional": True}},
+        "i3d": {"epochs": 30, "pretrained": "imagenet", "frame_size": 224, "model_options": {"num_frames": 16}},
+        "nonlocal": {"epochs": 30, "pretrained": "kinetics400", "frame_size": 224,
+                     "model_options": {"num_frames": 16}},
+    },
+    "improved": {
+        "late_fusion": {"epochs": 20, "pretrained": "imagenet", "frame_size": 256,
+                        "model_options": {**_FINE_TUNED_RESNET, "num_frames": 5}},
+        "c3d": {"epochs": 30, "pretrained": "sports1m", "frame_size": 128, "frame_stride": 1},
+        # 16 ResNet-152 frames per clip at batch 64 need more memory than an 80 GB GPU holds
+        "lrcn": {"epochs": 20, "pretrained": "imagenet", "frame_size": 256, "batch_size": 32,
+                 "model_options": {**_FINE_TUNED_RESNET, "num_frames": 16, "hidden": 512, "layers": 1,
+                                   "bidirectional": False}},
+        "i3d": {"epochs": 30, "pretrained": "imagenet", "frame_size": 256, "model_options": {"num_frames": 32}},
+        "nonlocal": {"epochs": 30, "pretrained": "kinetics400", "frame_size": 256,
+                     "model_options": {"num_frames": 32}},
+    },
+}
+
+# why a setting is what it is where the report does not say, or where a recipe departs from it
+REASONS = {
+    "epochs": "the report does not state them: 20 for the 2D models (a frozen or ImageNet backbone converges "
+              "fast), 30 for the 3D models; both recipes alike so that only the recipe differs",
+    "i3d architecture": "the report's own I3D code inflates every 3x3 convolution to 3x3x3 without pool2 (47.0M "
+                        "parameters), a network with no published weights or results; both recipes use the "
+                        "Non-local paper's I3D ResNet-50 (proven against the Caffe2 release), from ImageNet as the "
+                        "report's was",
+    "frozen BatchNorm": "the reference's frozen backbone still updates its BatchNorm statistics in training (only "
+                        "requires_grad is off); here a frozen backbone keeps ImageNet's statistics",
+}
+
+
+def settings(profile: str, recipe: str, model: str) -> tuple[dict, int | None]:
+    """The settings a profile (and recipe) gives one model, and its own joint-training epochs if it has them.
+
+    Raises:
+        ValueError: an unknown profile or recipe, or a recipe on the demo profile.
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    if profile == "demo":
+        if recipe not in ("", "demo"):
+            raise ValueError(f"recipes ({', '.join(RECIPES)}) are the full profile's; the demo has one, got "
+                             f"{recipe!r}")
+        own = dict(DEMO[model])
+        joint_epochs = own.pop("joint_epochs", None)
+        return {**DEMO_BASE, **own}, joint_epochs
+    recipe = recipe or "reference"
+    if recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {RECIPES}, got {recipe!r}")
+    return {**FULL_BASE, **RECIPE_BASE[recipe], "recipe": recipe, **FULL[recipe][model]}, None
+
+
+def differences() -> list[dict]:
+    """Every setting in which the two full-profile recipes differ, per model, with the reason where one is known:
+    the table of the README and the report."""
+    rows = []
+    for model in FULL["reference"]:
+        ref, imp = settings("full", "reference", model)[0], settings("full", "improved", model)[0]
+        if "num_frames" in ref.get("model_options", {}) and model in ("late_fusion", "lrcn"):
+            for key in ("frame_stride", "test_views"):  # uniform frames over the whole video: no stride, one view
+                ref.pop(key), imp.pop(key)
+        ref_options, imp_options = ref.pop("model_options", {}), imp.pop("model_options", {})
+        for key in sorted((ref.keys() | imp.keys()) - {"recipe"}):
+            if ref.get(key) != imp.get(key):
+                rows.append({"model": model, "setting": key, "reference": ref.get(key), "improved": imp.get(key)})
+        for key in sorted(ref_options.keys() | imp_options.keys()):
+            if ref_options.get(key) != imp_options.get(key):
+                rows.append({"model": model, "setting": f"model: {key}", "reference": ref_options.get(key, "default"),
+                             "improved": imp_options.get(key, "default")})
+    return rows
+
+
+def differences_markdown() -> str:
+    """:func:`differences` as the Markdown table the README carries (a test keeps the two equal)."""
+    lines = ["| model | setting | reference | improved |", "|---|---|---|---|"]
+    lines += [f"| {r['model']} | {r['setting']} | {r['reference']} | {r['improved']} |" for r in differences()]
+    return "\n".join(lines)
