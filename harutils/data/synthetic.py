@@ -1,11 +1,12 @@
 """The embedded default dataset: animated human figures, written in the exact UCF101 and HMDB51 layouts.
 
 Real UCF101/HMDB51 and pretrained weights cannot be downloaded everywhere, so the series runs out of the box on
-this dataset, whose ground truth we control. Figures (:mod:`.figures`) perform actions; some pairs differ only in
-temporal order (sit down / stand up, raise / lower arms) or direction (walk left / right), so the dataset shows
-which models use time. Appearance (colours, proportions, thickness, scale, position, textured background,
+this dataset, whose ground truth we control. Stick figures (:mod:`.stick_figures`) perform actions; some pairs
+differ only in temporal order (sit down / stand up, raise / lower arms) or direction (walk left / right), so the
+dataset shows which models use time. Appearance (colours, proportions, thickness, scale, position, textured background,
 lighting, camera jitter, noise) is drawn independently of the class and shared within a group, as UCF101's groups
-share an actor and a scene; motion speed, phase and clip length vary per clip.
+share an actor and a scene; motion speed, phase and clip length vary per clip. Beside each video the generator
+writes where the actor and its moving limbs are in every frame (:mod:`.actor_masks`), to score explanations.
 
 Layouts, read unchanged by :class:`~harutils.data.ucf101.UCF101` and :class:`~harutils.data.hmdb51.HMDB51`:
 
@@ -27,14 +28,16 @@ import json
 import math
 import shutil
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from . import stick_figures
+from .actor_masks import write_masks
 from .parallel import map_with_progress
+from .synthetic_splits import write_hmdb51_splits, write_ucf101_splits
 from .video import write_video
 
 UCF_CLASSES = ["Wave", "Clap", "JumpingJack", "Squat", "Punch", "Kick", "Bend", "Jump", "WalkLeft", "WalkRight",
@@ -44,7 +47,7 @@ HMDB_CLASSES = ["wave", "clap", "punch", "kick", "jump", "walk_left", "walk_righ
 LAYOUTS = {"ucf101": {"fps": 25, "widths": (320,), "classes": UCF_CLASSES},
            "hmdb51": {"fps": 30, "widths": (320, 352, 424), "classes": HMDB_CLASSES}}
 HEIGHT = 240
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: actor masks beside the videos (the videos are unchanged)
 
 
 def action_of(class_name: str) -> str:
@@ -93,16 +96,24 @@ def background(scene: Scene) -> np.ndarray:
     return np.clip(img + fine * 8, 0, 255)
 
 
+SUBPIXEL = 4  # cv2 sub-pixel precision: coordinates in 1/16 pixel
+
+
+def _pixel(p: tuple[float, float], scene: Scene, shift=(0.0, 0.0)) -> tuple[int, int]:
+    """A point in body heights -> cv2 sub-pixel image coordinates."""
+    x = scene.x + shift[0] + p[0] * scene.scale
+    y = scene.ground + shift[1] - p[1] * scene.scale
+    return (int(round(x * (1 << SUBPIXEL))), int(round(y * (1 << SUBPIXEL))))
+
+
 def draw_figure(img: np.ndarray, pose: stick_figures.Pose, scene: Scene, shift=(0.0, 0.0)) -> None:
     """Draw the figure in place on a uint8 (H, W, 3) image with antialiased lines and filled shapes."""
     body, s = scene.body, scene.scale
     pts = stick_figures.joints(pose, body)
-    sub = 4  # cv2 sub-pixel precision: coordinates in 1/16 pixel
+    sub = SUBPIXEL
 
     def px(p):
-        x = scene.x + shift[0] + p[0] * s
-        y = scene.ground + shift[1] - p[1] * s
-        return (int(round(x * (1 << sub))), int(round(y * (1 << sub))))
+        return _pixel(p, scene, shift)
 
     thick = max(2, int(round(body.thickness * s)))
     aa = cv2.LINE_AA
@@ -136,8 +147,7 @@ def render_clip(spec: ClipSpec) -> np.ndarray:
     bg = background(spec.scene)
     scene = spec.scene
     # camera jitter: a smooth random walk; light: a slow flicker; sensor noise: a few reused noise frames
-    walk = np.cumsum(rng.normal(0, scene.jitter * 0.3, size=(spec.frames, 2)), axis=0)
-    walk -= walk.mean(0)
+    walk = _camera_walk(rng, spec)
     flicker = scene.light * (1 + 0.03 * np.sin(np.linspace(0, rng.uniform(1, 4), spec.frames) + rng.uniform(0, 6)))
     noise = rng.normal(0, scene.noise, size=(4, HEIGHT, scene.width, 3)).astype(np.float32)
     out = np.empty((spec.frames, HEIGHT, scene.width, 3), np.uint8)
@@ -148,6 +158,46 @@ def render_clip(spec: ClipSpec) -> np.ndarray:
         draw_figure(frame, stick_figures.pose_at(spec.action, u, spec.motion), scene, shift)
         out[t] = np.clip(frame + noise[t % 4], 0, 255).astype(np.uint8)
     return out
+
+
+def _camera_walk(rng: np.random.Generator, spec: ClipSpec) -> np.ndarray:
+    """(T, 2) camera shake in pixels: a smooth random walk around zero (the clip's first draws)."""
+    walk = np.cumsum(rng.normal(0, spec.scene.jitter * 0.3, size=(spec.frames, 2)), axis=0)
+    return walk - walk.mean(0)
+
+
+LIMBS = ("l_arm", "r_arm", "l_leg", "r_leg")
+
+
+def render_masks(spec: ClipSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(T, H, W) boolean masks of one clip: the actor, and the limbs that move at each frame (their end moves by
+    more than a third of a pixel per frame relative to the scene), as :func:`render_clip` draws them."""
+    scene, walk = spec.scene, _camera_walk(np.random.default_rng(spec.seed), spec)
+    white = replace(scene, body=replace(scene.body, skin=(255,) * 3, shirt=(255,) * 3, trousers=(255,) * 3))
+    thick = max(2, int(round(scene.body.thickness * scene.scale)))
+    actor = np.zeros((spec.frames, HEIGHT, scene.width), bool)
+    moving = np.zeros_like(actor)
+
+    def ends(t: int) -> dict[str, np.ndarray]:  # limb end points in pixels, without the camera's shake
+        pose = stick_figures.pose_at(spec.action, min(max(t, 0), spec.frames - 1) / max(spec.frames - 1, 1),
+                                     spec.motion)
+        pts = stick_figures.joints(pose, scene.body)
+        return {limb: np.array(_pixel(pts[f"{limb}_end"], scene, spec.offset)) / (1 << SUBPIXEL) for limb in LIMBS}
+
+    for t in range(spec.frames):
+        shift = (spec.offset[0] + walk[t, 0], spec.offset[1] + walk[t, 1])
+        pose = stick_figures.pose_at(spec.action, t / max(spec.frames - 1, 1), spec.motion)
+        canvas = np.zeros((HEIGHT, scene.width, 3), np.uint8)
+        draw_figure(canvas, pose, white, shift)
+        actor[t] = canvas[..., 0] > 127
+        before, after = ends(t - 1), ends(t + 1)
+        pts, limbs = stick_figures.joints(pose, scene.body), np.zeros((HEIGHT, scene.width), np.uint8)
+        for limb in LIMBS:
+            if np.linalg.norm(after[limb] - before[limb]) / 2 > 1 / 3:
+                line = np.array([_pixel(pts[f"{limb}_{j}"], scene, shift) for j in ("root", "mid", "end")])
+                cv2.polylines(limbs, [line], False, 255, thick, cv2.LINE_AA, SUBPIXEL)
+        moving[t] = (limbs > 127) & actor[t]
+    return actor, moving
 
 
 def clip_spec(layout: str, class_name: str, scene: Scene, seed: int, group: int, clip: int,
@@ -174,12 +224,6 @@ def group_scene(layout: str, seed: int, group: int) -> Scene:
     return random_scene(rng, width)
 
 
-def test_groups(split: int, groups: int) -> set[int]:
-    """Groups held out for testing in ``split``: a rotating block of about 28%, as UCF101's 7 of 25."""
-    block = max(1, round(groups * 7 / 25))
-    return {((split - 1) * block + i) % groups + 1 for i in range(block)}
-
-
 @dataclass(frozen=True)
 class SyntheticConfig:
     """The parameters of a generated dataset (written beside it as ``synthetic.json``)."""
@@ -202,13 +246,16 @@ def _file_name(layout: str, class_name: str, group: int, clip: int, scene: Scene
 
 
 def _job(args) -> str:
-    path, spec, fps = args
+    path, spec, fps, masks = args
     write_video(path, render_clip(spec), fps=fps)
+    if masks:
+        write_masks(path, *render_masks(spec))
     return str(path)
 
 
 def generate(layout: str, out: str | Path, seed: int = 0, classes=None, groups: int = 8, clips_per_group: int = 3,
-             frames: tuple[int, int] = (32, 48), workers: int | None = None, progress: bool = True) -> Path:
+             frames: tuple[int, int] = (32, 48), workers: int | None = None, progress: bool = True,
+             masks: bool = True) -> Path:
     """Write a synthetic dataset in the layout of UCF101 or HMDB51.
 
     Args:
@@ -221,6 +268,8 @@ def generate(layout: str, out: str | Path, seed: int = 0, classes=None, groups: 
         frames: range of clip lengths.
         workers: processes (default: all cores).
         progress: a progress bar.
+        masks: write each video's actor and moving-limb masks beside it (:mod:`.actor_masks`); the videos are the
+            same bytes either way.
 
     Returns:
         The root, ready for ``UCF101(root)`` or ``HMDB51(root)``.
@@ -248,43 +297,16 @@ def generate(layout: str, out: str | Path, seed: int = 0, classes=None, groups: 
             for c in range(1, clips_per_group + 1):
                 rel = _file_name(layout, cls, g, c, scenes[g])
                 names[(cls, g, c)] = rel
-                jobs.append((video_root / rel, clip_spec(layout, cls, scenes[g], seed, g, c, frames), fps))
+                jobs.append((video_root / rel, clip_spec(layout, cls, scenes[g], seed, g, c, frames), fps, masks))
     for _ in map_with_progress(_job, jobs, workers, f"generating synthetic {layout}", progress):
         pass
     if layout == "ucf101":
-        _write_ucf_splits(out, classes, groups, clips_per_group, names)
+        write_ucf101_splits(out, classes, groups, clips_per_group, names)
     else:
-        _write_hmdb_splits(out, classes, groups, clips_per_group, names)
+        write_hmdb51_splits(out, classes, groups, clips_per_group, names)
     config = SyntheticConfig(layout, seed, tuple(classes), groups, clips_per_group, tuple(frames))
     (out / "synthetic.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
     return out
-
-
-def _write_ucf_splits(out: Path, classes, groups, clips, names) -> None:
-    lists = out / "ucfTrainTestlist"
-    lists.mkdir(parents=True, exist_ok=True)
-    (lists / "classInd.txt").write_bytes("".join(f"{i} {c}\r\n" for i, c in enumerate(classes, 1)).encode())
-    for split in (1, 2, 3):
-        test = test_groups(split, groups)
-        train_lines, test_lines = [], []
-        for label, cls in enumerate(classes, 1):
-            for g in range(1, groups + 1):
-                for c in range(1, clips + 1):
-                    rel = names[(cls, g, c)]
-                    (test_lines.append(f"{rel}\r\n") if g in test else train_lines.append(f"{rel} {label}\r\n"))
-        (lists / f"trainlist0{split}.txt").write_bytes("".join(train_lines).encode())
-        (lists / f"testlist0{split}.txt").write_bytes("".join(test_lines).encode())
-
-
-def _write_hmdb_splits(out: Path, classes, groups, clips, names) -> None:
-    split_dir = out / "testTrainMulti_7030_splits"
-    split_dir.mkdir(parents=True, exist_ok=True)
-    for split in (1, 2, 3):
-        test = test_groups(split, groups)
-        for cls in classes:
-            lines = [f"{Path(names[(cls, g, c)]).name} {2 if g in test else 1} \n"
-                     for g in range(1, groups + 1) for c in range(1, clips + 1)]
-            (split_dir / f"{cls}_test_split{split}.txt").write_text("".join(lines))
 
 
 DEFAULTS = {"ucf101": {"groups": 8, "clips_per_group": 4, "frames": (32, 48)},
