@@ -98,3 +98,38 @@ def summarise(scores: pd.DataFrame) -> pd.DataFrame:
     table["moving lift"] = table["moving share"] / table["moving baseline"]
     return table[["actor share", "actor baseline", "actor lift", "moving share", "moving baseline", "moving lift",
                   "temporal agreement"]]
+
+
+def spread(count: int, k: int) -> list[int]:
+    """``k`` indices spread evenly over ``count`` items (all of them when there are fewer)."""
+    return sorted({int(i) for i in np.linspace(0, count - 1, min(k, count)).round()}) if count else []
+
+
+def teaching_examples(scores: pd.DataFrame, order_only: set[str]) -> dict[int, str]:
+    """The clips worth showing from one model's scores: the best and the worst explained by Grad-CAM (its share on
+    the actor), and one clip of a class that only time tells from another (sit down / stand up, ...)."""
+    cam = scores[scores["method"] == "Grad-CAM"].dropna(subset=["actor share"]).sort_values("actor share")
+    picks: dict[int, str] = {}
+    if len(cam):
+        best, worst = cam.iloc[-1], cam.iloc[0]
+        picks[int(best["index"])] = f"best explained (Grad-CAM actor share {best['actor share']:.2f})"
+        picks.setdefault(int(worst["index"]), f"worst explained (Grad-CAM actor share {worst['actor share']:.2f})")
+    timed = cam[cam["class"].isin(order_only)]
+    if len(timed):
+        picks.setdefault(int(timed.iloc[len(timed) // 2]["index"]), "a class only time tells apart")
+    return picks
+
+
+def describe(summary: pd.DataFrame) -> list[str]:
+    """One sentence per model on what its maps point at, in measured words (from :func:`summarise`)."""
+    lines = []
+    for model, rows in summary.groupby(level="model"):
+        best = rows["actor lift"].idxmax()[1]
+        parts = [f"{method} {r['actor share']:.2f} of its mass on the actor ({r['actor lift']:.1f}x a uniform map), "
+                 f"{r['moving share']:.2f} on the moving limbs ({r['moving lift']:.1f}x)"
+                 for (_, method), r in rows.iterrows()]
+        agreement = rows["temporal agreement"].dropna()
+        follows = (f"; over time, the maps' mass follows the moving limbs with a correlation of "
+                   f"{agreement.min():.2f} to {agreement.max():.2f}" if len(agreement) else "")
+        lines.append(f"{model}: {'; '.join(parts)}{follows}. Closest to the actor: {best}.")
+    return lines

@@ -161,36 +161,57 @@ def run_series(args) -> int:
     os.environ["TQDM_DISABLE"] = "1"
     # --only reruns some notebooks: the others keep their last entry (same profile), so the index still lists all
     log = _earlier_entries(reports, args.profile, {nb.name for nb in notebooks}) if args.only else []
+    previous = _last_times(reports)
     failed = []
-    for nb in notebooks:
-        target = executed_dir / nb.name
-        params = _parameters_for(nb, args)
-        print(f"run_all: {nb.name} {params}", flush=True)
-        start = time.perf_counter()
-        entry = {"notebook": nb.name, "executed": str(target), "parameters": params}
-        try:
-            papermill.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent),
-                                       kernel_name="python3", progress_bar=False, log_output=False)
-            entry["status"] = "ok"
-        except Exception as exc:  # papermill raises PapermillExecutionError with the failing cell
-            entry["status"] = "failed"
-            entry["error"] = "".join(traceback.format_exception_only(type(exc), exc))[-2000:]
+    for n, nb in enumerate(notebooks, 1):
+        print(f"run_all: [{n}/{len(notebooks)}] {nb.stem} ...{_time_left(previous, notebooks[n - 1:])}", flush=True)
+        entry = _execute(nb, args, executed_dir / nb.name, reports)
+        print(f"run_all: [{n}/{len(notebooks)}] {nb.stem} {entry['status']} in {entry['seconds']:.0f} s", flush=True)
+        if entry["status"] != "ok":
             failed.append(nb.name)
-            print(f"run_all: {nb.name} FAILED; partial output in {target}\n{entry['error']}", file=sys.stderr)
-        entry["seconds"] = time.perf_counter() - start
-        if target.is_file():
-            html_path = render_html(target, reports / f"{nb.stem}.html")
-            entry["html"] = html_path.name
         log = sorted([e for e in log if e["notebook"] != nb.name] + [entry], key=lambda e: e["notebook"])
         (reports / "run_log.json").write_text(json.dumps(log, indent=2) + "\n")
         if failed and args.failfast:
             break
     index = write_index(reports, log, out_dir, args.profile)
-    print(f"run_all: report at {index}")
+    print("run_all: summary\n" + "\n".join(f"  {e['notebook']:32s} {e['status']:7s} {e['seconds']:6.0f} s" for e in log)
+          + f"\nrun_all: report at {index}")
     if failed:
         print(f"run_all: {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _last_times(reports: Path) -> dict[str, float]:
+    """Each notebook's run time in the last run log (for the estimate of what is left)."""
+    path = reports / "run_log.json"
+    return {e["notebook"]: e["seconds"] for e in json.loads(path.read_text())} if path.is_file() else {}
+
+
+def _time_left(previous: dict[str, float], remaining: list[Path]) -> str:
+    known = [previous[nb.name] for nb in remaining if nb.name in previous]
+    if not known or len(known) < len(remaining):
+        return ""
+    return f" (about {sum(known) / 60:.0f} min left, from the last run's times)"
+
+
+def _execute(nb: Path, args, target: Path, reports: Path) -> dict:
+    """Execute one notebook with papermill and render it; the run-log entry says how it went."""
+    params = _parameters_for(nb, args)
+    start = time.perf_counter()
+    entry = {"notebook": nb.name, "executed": str(target), "parameters": params}
+    try:
+        papermill.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent),
+                                   kernel_name="python3", progress_bar=False, log_output=False)
+        entry["status"] = "ok"
+    except Exception as exc:  # papermill raises PapermillExecutionError with the failing cell
+        entry["status"] = "failed"
+        entry["error"] = "".join(traceback.format_exception_only(type(exc), exc))[-2000:]
+        print(f"run_all: {nb.name} FAILED; partial output in {target}\n{entry['error']}", file=sys.stderr)
+    entry["seconds"] = time.perf_counter() - start
+    if target.is_file():
+        entry["html"] = render_html(target, reports / f"{nb.stem}.html").name
+    return entry
 
 
 def main(argv: list[str] | None = None) -> int:

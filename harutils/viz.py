@@ -178,3 +178,19 @@ def explanation(result: dict, title: str, max_frames: int = 8):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def explanation_scores(summary: pd.DataFrame):
+    """Per model and method, the map's share on the actor and on the moving limbs, with a uniform map's share (the
+    baseline a map must beat) as a black tick."""
+    frame = summary.reset_index()
+    fig, axes = plt.subplots(1, 2, figsize=(13, 3.6), sharey=True)
+    for ax, what in zip(axes, ("actor", "moving"), strict=True):
+        sns.barplot(frame, x="model", y=f"{what} share", hue="method", ax=ax)
+        base = frame.groupby("model", sort=False)[f"{what} baseline"].mean()
+        ax.scatter(range(len(base)), base.values, marker="_", s=900, color="black", zorder=3,
+                   label="uniform map")
+        ax.set(title=f"map mass on the {'actor' if what == 'actor' else 'moving limbs'}", ylabel="share", xlabel="")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

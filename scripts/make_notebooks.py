@@ -265,47 +265,76 @@ display(pd.DataFrame(rows).round(3))"""),
 ]))
 
 NOTEBOOKS.append(("09_qualitative_analysis", [
-    md("""# 09 · Qualitative analysis: activation maps, Grad-CAM, guided backpropagation
+    md("""# 09 · Qualitative analysis: activation maps, Grad-CAM, guided backpropagation, scored
 Where do the trained models look, and which frames matter? For the 3D models (I3D, C3D, Non-local) the maps live
-in space and time; for the 2D per-frame models (Late Fusion, LRCN) Grad-CAM is computed on each frame. Maps are
-shown as frame strips and as animated overlays.
+in space and time; for the 2D per-frame models (Late Fusion, LRCN) Grad-CAM is computed on each frame. On the
+synthetic dataset the generator knows where the actor and its moving limbs are in every frame, so each map is
+**scored**: the share of its mass on the actor and on the moving limbs, against what a uniform map gets, and
+whether its mass over time follows the frames where the limbs move. The examples shown are the best and the worst
+explained test clips of each model and a clip of a class only time tells apart.
 
-**Reads** the best checkpoints of notebooks 03-07 (a missing one is trained first). **Writes** nothing but
-key metrics."""),
+**Reads** the best checkpoints of notebooks 03-07 (a missing one is trained first) and the actor masks of the
+synthetic test videos. **Writes** nothing but key metrics."""),
     params(PARAMS_TRAIN + '''
 models: str = "i3d,c3d,nonlocal,late_fusion,lrcn"  # comma-separated
-clips: int = 2                 # test clips explained per model'''),
+clips: int = 2                 # test clips explained per model where no masks exist (real videos)
+score_clips: int = 12          # test clips scored per model (spread over the test set)'''),
     code("""import warnings
 
-import numpy as np
+import pandas as pd
 from IPython.display import HTML, display
 
-from harutils import config, experiment, explain, results, runtime, viz
-from harutils.data import pipeline
+from harutils import config, experiment, explain, explanation_scores, results, runtime, viz
+from harutils.data import pipeline, stick_figures, synthetic
 
 warnings.filterwarnings("ignore", message="Setting backward hooks")
 names = [m.strip() for m in models.split(",") if m.strip()]
 common = dict(recipe=recipe, weights_dir=weights_dir, data_root=data_root, split=split, epochs=epochs,
-              device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir)""", hide=True),
+              device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir)
+order_only = {c for c in synthetic.LAYOUTS[dataset]["classes"]
+              if any(synthetic.action_of(c) in pair for pair in stick_figures.TEMPORAL_PAIRS)}""", hide=True),
     md("""## Explanations per model
-For each model and clip: the input frames, the mean activation of the last stage, Grad-CAM for the true class,
-guided backpropagation, the share of Grad-CAM mass per frame, and the Grad-CAM overlay as an animation."""),
-    code("""for m in names:
+For each model: its maps scored on `score_clips` test clips, then the clips worth looking at, each with the input
+frames, the mean activation of the last stage, Grad-CAM for the true class, guided backpropagation, the share of
+Grad-CAM mass per frame, and the Grad-CAM overlay as an animation."""),
+    code("""scored = []
+for m in names:
     cfg = config.make_config(m, dataset, profile, **common)
     experiment.run(cfg)  # trains first when notebooks 03-07 have not run
     model = experiment.load_trained_model(cfg).to(runtime.resolve_device(cfg.device))  # where the model trained
     test = pipeline.build_data(cfg, model.card, progress=False).test
-    for i in np.linspace(0, len(test) - 1, clips).astype(int):
-        clip, label = test[int(i)]
+    picks = {i: "" for i in explanation_scores.spread(len(test), clips)}
+    if explanation_scores.has_ground_truth(test):
+        scores = explanation_scores.score_model(model, test, explanation_scores.spread(len(test), score_clips))
+        scored.append(scores.assign(model=m))
+        picks = explanation_scores.teaching_examples(scores, order_only)
+    for i, why in picks.items():
+        clip, label = test[i]
         result = explain.explain_clip(model, clip, label)
-        viz.explanation(result, f"{m}: {test.classes[label]}")
+        viz.explanation(result, f"{m}: {test.classes[label]} {why}")
         display(HTML(viz.gif_html(result["gif"], caption=f"{m}: {test.classes[label]}, Grad-CAM")))"""),
+    md("""## Do the maps point at the action?
+Mean scores over the scored clips. *Share*: the map's mass on the actor (or on the limbs moving in that frame);
+*baseline*: what a uniform map scores (the share of the frame they cover); *lift*: share / baseline, 1 meaning no
+better than uniform. *Temporal agreement*: the correlation over frames between the map's mass and the moving limbs'
+area (left out where either is constant). Real videos have no masks: there this section says so and shows
+nothing."""),
+    code("""if scored:
+    summary = explanation_scores.summarise(pd.concat(scored))
+    display(summary.round(3))
+    viz.explanation_scores(summary)
+    for line in explanation_scores.describe(summary):
+        print(line)
+else:
+    summary = None
+    print("no actor masks: these are real videos, whose ground truth nobody knows; the maps are shown unscored")"""),
     md("""## Reading the maps
 A model that uses motion puts its Grad-CAM mass on the moving limbs and on the frames where the motion happens; a
 model that relies on appearance spreads it over the figure in every frame. C3D's last stage has one time step at
 the demo size, so its per-frame mass is flat by construction."""),
-    code("""results.record_key_metrics(out_dir, "09_qualitative_analysis", {"models explained": len(names),
-                                                                "clips per model": clips})""", hide=True),
+    code("""results.record_key_metrics(out_dir, "09_qualitative_analysis", {"models explained": len(names)} | (
+    {} if summary is None else {f"{m} Grad-CAM actor lift": summary.loc[(m, "Grad-CAM"), "actor lift"]
+                                for m in names}))""", hide=True),
 ]))
 
 NOTEBOOKS.append(("10_results", [

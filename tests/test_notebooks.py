@@ -159,8 +159,11 @@ def test_a_failing_notebook_is_named_and_the_others_still_render(tmp_path, monke
     monkeypatch.setattr(series, "discover", lambda only=None: [bad, good])
     args = ["--reports", str(tmp_path / "reports"), "--out-dir", str(tmp_path / "art")] + (["--failfast"] * failfast)
     assert series.main(args) == 1
-    err = capsys.readouterr().err
+    printed = capsys.readouterr()
+    err, out = printed.err, printed.out
     assert "01_bad.ipynb FAILED; partial output in" in err and "boom in the notebook" in err
+    assert "[1/2] 01_bad ..." in out and "[1/2] 01_bad failed in" in out and "run_all: summary" in out
+    assert ("[2/2] 02_good ok in" in out) != failfast
     log = json.loads((tmp_path / "reports" / "run_log.json").read_text())
     assert log[0]["status"] == "failed" and (tmp_path / "reports" / "executed" / "01_bad.ipynb").is_file()
     assert (tmp_path / "reports" / "01_bad.html").is_file()  # the partial output is rendered too
