@@ -9,19 +9,23 @@ from harutils import results, series
 def _results():
     rows = [("c3d", "ucf101", "single", "group-aware", 0.5), ("c3d", "hmdb51", "single", "group-aware", 0.25),
             ("c3d", "ucf101", "joint", "group-aware", 0.6), ("c3d", "ucf101", "single", "leaky", 0.9)]
-    return pd.DataFrame(rows, columns=["model", "dataset", "training", "val split", "test video top-1"])
+    return pd.DataFrame(rows, columns=["model", "dataset", "training", "val split", "test video top-1"]).assign(
+        recipe="reference")
 
 
-def test_side_by_side_with_published_numbers():
+def test_side_by_side_with_published_numbers_and_the_reference_report():
     table = results.side_by_side(_results()).set_index(["model", "training", "dataset"])
-    assert len(table) == 3  # the leaky run is not a result
+    ours = table[table["this run"].notna()]
+    assert len(ours) == 3  # the leaky run is not a result
     assert table.loc[("c3d", "single", "ucf101"), "this run"] == pytest.approx(50.0)
+    assert table.loc[("c3d", "single", "ucf101"), "reference report"] == 60.55  # the report's own table
+    assert table.loc[("nonlocal", "joint", "ucf101"), "reference report"] == 84.11  # shown even when not run
     assert table.loc[("c3d", "single", "ucf101"), "published"] == results.PUBLISHED["c3d"]["ucf101"]
     assert table.loc[("c3d", "single", "hmdb51"), "published"] == results.PUBLISHED["c3d"]["hmdb51"]
     assert pd.isna(table.loc[("c3d", "joint", "ucf101"), "published"])  # papers publish single-dataset numbers
 
 
-def test_side_by_side_with_the_reference_report(tmp_path):
+def test_side_by_side_with_a_reference_csv(tmp_path):
     csv = tmp_path / "reference.csv"
     csv.write_text("model,dataset,training,test top-1\nc3d,ucf101,joint,61.5\nlrcn,ucf101,single,70.0\n")
     table = results.side_by_side(_results(), results.read_reference(csv)).set_index(["model", "training", "dataset"])

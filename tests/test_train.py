@@ -202,15 +202,17 @@ def test_tracking_modes(tmp_path, monkeypatch):
 def test_config_profiles():
     demo = make_config("i3d", "hmdb51", "demo")
     assert (demo.model_size, demo.device, demo.pretrained, demo.subtract_mean_frame) == ("small", "cpu", None, True)
-    full = make_config("i3d", "ucf101", "full", epochs=3)
+    full = make_config("i3d", "ucf101", "full", epochs=3, recipe="improved")
     assert (full.model_size, full.pretrained, full.hflip, full.epochs) == ("paper", "imagenet", True, 3)
+    reference = make_config("i3d", "ucf101", "full", epochs=3)  # the report as published: no crops or flips
+    assert (reference.recipe, reference.hflip, reference.crop, reference.test_views) == ("reference", False, False, 1)
     # the reference's recipe on the full profile: Adam 1e-4, batch 64 (LRCN 32, for memory), gamma 0.999
     assert (full.optimizer, full.lr, full.batch_size, full.lr_gamma) == ("adam", 1e-4, 64, 0.999)
-    assert make_config("lrcn", "ucf101", "full").batch_size == 32
+    assert make_config("lrcn", "ucf101", "full", recipe="improved").batch_size == 32
     assert (demo.batch_size, demo.lr_gamma) == (8, 0.9)
     # full: frames decoded at 8/7 of each model's crop, in the DataLoader workers (no all-frames cache)
     assert (full.frame_size, full.cache_frames) == (256, False)
-    assert make_config("c3d", "ucf101", "full").frame_size == 128
+    assert make_config("c3d", "ucf101", "full", recipe="improved").frame_size == 128
     assert (demo.frame_size, demo.cache_frames) == (64, True)
     with pytest.raises(ValueError, match="profile must be"):
         make_config("i3d", profile="laptop")
@@ -231,10 +233,10 @@ def test_frames_smaller_than_the_model_crop_are_refused_before_training(tmp_path
     from harutils.models import build_model
 
     model = build_model("i3d", 5, model_size="paper")
-    cfg = make_config("i3d", "ucf101", "full", frame_size=128, data_dir=str(tmp_path))
+    cfg = make_config("i3d", "ucf101", "full", recipe="improved", frame_size=128, data_dir=str(tmp_path))
     with pytest.raises(ValueError, match="frame_size=128 is smaller than the i3d crop of 224 px"):
         pipeline.build_data(cfg, model.card, progress=False)
-    pipeline.check_frame_size(make_config("i3d", "ucf101", "full"), model.card)  # the profile's own size passes
+    pipeline.check_frame_size(make_config("i3d", "ucf101", "full", recipe="improved"), model.card)  # its own size
 
 
 @pytest.mark.slow
@@ -260,7 +262,8 @@ def test_ddp_two_cpu_processes_agree(tmp_path, tiny_ucf):
 @pytest.mark.slow
 def test_full_profile_path_on_the_real_fixture_clips(tmp_path):
     """The full profile end to end on the real UCF101 clips of ../shared (CPU, one epoch, no pretrained weights,
-    which cannot be downloaded here): full-size ResNet-152 Late Fusion at 224 px, real split files, missing videos."""
+    which cannot be downloaded here): the reference recipe's Late Fusion (a frozen paper-size ResNet-152 with the
+    report's head, 5 frames resized to 256x256), real split files, missing videos."""
     from conftest import UCF101_FIXTURE
 
     if not UCF101_FIXTURE.is_dir():
@@ -275,6 +278,7 @@ def test_full_profile_path_on_the_real_fixture_clips(tmp_path):
     assert out["parameters"] > 58_000_000 and out["config"]["model_size"] == "paper"
     assert (cfg.run_dir / "best.pt").is_file()
     # clips were decoded on the fly at a 256-pixel shorter side (no cache written)
+    assert out["card"]["input_size"] == [5, 256, 256]
     assert test["cache"].startswith("no frame cache") and not (tmp_path / "data" / "cache").exists()
 
 
