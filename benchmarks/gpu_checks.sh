@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU checks of the project, in one command on a CUDA machine:
 #   1. full-size models: training-step time and peak memory, fp32 against bf16 + channels_last (bench_models.py);
-#   2. the whole notebook series on the full profile (paper-size models) on the given data, on the GPU;
+#   2. the whole notebook series on the full profile (paper-size models), both recipes, on the given data, on the GPU;
 #   3. the full profile's training throughput, decoding in DataLoader workers, on a synthetic dataset written at
 #      UCF101's resolution (bench_training.py; the share of each step spent waiting for data).
 # Results go to benchmarks/results/{models,training_full}_cuda.json and to REPORTS (default reports-gpu/).
@@ -46,8 +46,11 @@ fi
 "$py" -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name())" \
   || exit 1
 step bench-models "$py" benchmarks/bench_models.py --device cuda
-step series "$py" -m harutils.series --profile full --ucf101 "$ucf" --hmdb51 "$hmdb" --device cuda \
-  --epochs "$epochs" --out-dir "$work/artifacts" --data-dir "$work/data" --reports "$reports"
+for recipe in reference improved; do  # both recipes of the full profile, each in its own folders
+  step "series-$recipe" "$py" -m harutils.series --profile full --recipe "$recipe" --ucf101 "$ucf" --hmdb51 "$hmdb" \
+    --device cuda --epochs "$epochs" --out-dir "$work/artifacts-$recipe" --data-dir "$work/data" \
+    --reports "$reports/$recipe"
+done
 step synthetic "$py" -m harutils.data.synthetic --layout ucf101 --out "$work/synthetic_ucf101" --clips-per-group 2
 step bench-training "$py" benchmarks/bench_training.py --profile full --epochs 2 \
   --data-root "$work/synthetic_ucf101" --data-dir "$work/data"
