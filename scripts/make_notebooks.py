@@ -278,7 +278,7 @@ synthetic test videos. **Writes** nothing but key metrics."""),
     params(PARAMS_TRAIN + '''
 models: str = "i3d,c3d,nonlocal,late_fusion,lrcn"  # comma-separated
 clips: int = 2                 # test clips explained per model where no masks exist (real videos)
-score_clips: int = 12          # test clips scored per model (spread over the test set)'''),
+score_clips: int = 56          # test clips scored per model, spread over the test set (the demo's has 112)'''),
     code("""import warnings
 
 import pandas as pd
