@@ -232,3 +232,11 @@ def test_only_refuses_notebooks_that_do_not_exist(only, capsys):
     with pytest.raises(SystemExit) as exit_:
         series.main(["--only", only])
     assert exit_.value.code == 2 and "--only takes notebook numbers among 01, 02" in capsys.readouterr().err
+
+
+@pytest.mark.notebook
+def test_the_qualitative_notebook_scores_every_models_maps(series):
+    metrics = json.loads((series["artifacts"] / "key_metrics" / "09_qualitative_analysis.json").read_text())
+    lifts = {k: v for k, v in metrics.items() if k.endswith("Grad-CAM actor lift")}
+    assert {k.split()[0] for k in lifts} == set(TRAINING.values())
+    assert all(_finite(v) and v > 0 for v in lifts.values()), lifts
