@@ -278,7 +278,7 @@ def test_full_profile_path_on_the_real_fixture_clips(tmp_path):
     assert out["parameters"] > 58_000_000 and out["config"]["model_size"] == "paper"
     assert (cfg.run_dir / "best.pt").is_file()
     # clips were decoded on the fly at a 256-pixel shorter side (no cache written)
-    assert out["card"]["input_size"] == [5, 256, 256]
+    assert tuple(out["card"]["input_size"]) == (5, 256, 256)
     assert test["cache"].startswith("no frame cache") and not (tmp_path / "data" / "cache").exists()
 
 
