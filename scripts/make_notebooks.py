@@ -276,7 +276,7 @@ explained test clips of each model and a clip of a class only time tells apart.
 **Reads** the best checkpoints of notebooks 03-07 (a missing one is trained first) and the actor masks of the
 synthetic test videos. **Writes** nothing but key metrics."""),
     params(PARAMS_TRAIN + '''
-models: str = "i3d,c3d,nonlocal,late_fusion,lrcn"  # comma-separated
+models: str = ""               # comma-separated; "": every registered model
 clips: int = 2                 # test clips explained per model where no masks exist (real videos)
 score_clips: int = 56          # test clips scored per model, spread over the test set (the demo's has 112)'''),
     code("""import warnings
@@ -286,9 +286,10 @@ from IPython.display import HTML, display
 
 from harutils import config, experiment, explain, explanation_scores, results, runtime, viz
 from harutils.data import pipeline, stick_figures, synthetic
+from harutils.models import MODEL_NAMES
 
 warnings.filterwarnings("ignore", message="Setting backward hooks")
-names = [m.strip() for m in models.split(",") if m.strip()]
+names = [m.strip() for m in models.split(",") if m.strip()] or list(MODEL_NAMES)
 common = dict(recipe=recipe, weights_dir=weights_dir, data_root=data_root, split=split, epochs=epochs,
               device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir)
 order_only = {c for c in synthetic.LAYOUTS[dataset]["classes"]
