@@ -13,6 +13,7 @@ Real videos have no masks: :func:`has_ground_truth` says so, and nothing is scor
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -22,6 +23,7 @@ import torch
 from . import explain
 from .data.actor_masks import has_masks, read_masks
 from .data.video import resize_frames
+from .evaluate import evaluation_mode
 from .models.weights import UNNORMALISED
 
 METHODS = {"activation": explain.activation_map, "Grad-CAM": explain.grad_cam,
@@ -133,3 +135,40 @@ def describe(summary: pd.DataFrame) -> list[str]:
                    f"{agreement.min():.2f} to {agreement.max():.2f}" if len(agreement) else "")
         lines.append(f"{model}: {'; '.join(parts)}{follows}. Closest to the actor: {best}.")
     return lines
+
+
+def stage_layers(model) -> dict[str, str]:
+    """The last block of each stage of a model, coarse to fine: where Grad-CAM can look (the card names the last).
+
+    ResNets (every model but C3D) have stages res2..res5 (``layer1``..``layer4``); C3D conv2..conv5b."""
+    resnet = re.match(r"(.*)layer\d\.\d+$", model.card.explain_layer)
+    if resnet:
+        prefix = resnet.group(1)
+        return {f"res{s + 1}": f"{prefix}layer{s}.{len(model.get_submodule(f'{prefix}layer{s}')) - 1}"
+                for s in (4, 3, 2, 1)}
+    return {name: name for name in ("conv5b", "conv4b", "conv3b", "conv2")}
+
+
+def score_stages(model, dataset, indices) -> pd.DataFrame:
+    """Grad-CAM's actor and moving-limb lift (share / uniform share) at each stage's last block: how much of a
+    weak score is the coarseness of the last stage's map rather than where the model looks."""
+    device = next(model.parameters()).device
+    rows = []
+    for stage, path in stage_layers(model).items():
+        layer = model.get_submodule(path)
+        for i in indices:
+            clip, label = dataset[int(i)]
+            clip = (clip if clip.ndim == 4 else clip[0])[None].to(device)
+            heat = explain.grad_cam(model, clip, int(label), layer)
+            s = score_map(heat, *clip_masks(dataset, int(i)))
+            rows.append({"stage": stage, "map size": "x".join(map(str, layer_size(model, layer, clip))),
+                         "actor lift": s["actor share"] / s["actor baseline"],
+                         "moving lift": s["moving share"] / s["moving baseline"]})
+    return pd.DataFrame(rows).groupby(["stage", "map size"], sort=False).mean().reset_index()
+
+
+def layer_size(model, layer, clip) -> tuple[int, ...]:
+    """The spatial size (h, w) of a layer's output for ``clip``."""
+    with explain.captured(layer) as store, torch.no_grad(), evaluation_mode(model):
+        model(clip)
+    return tuple(store["out"].shape[-2:])

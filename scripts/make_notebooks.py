@@ -329,10 +329,24 @@ nothing."""),
 else:
     summary = None
     print("no actor masks: these are real videos, whose ground truth nobody knows; the maps are shown unscored")"""),
+    md("""## Which layer can show where the model looks?
+Grad-CAM is usually computed on the last convolutional stage. At the demo size that stage's map is 2x2 (4x4 and a
+single time step for C3D) for a 64-pixel frame: too coarse to outline a figure that covers a tenth of it, so its
+score stays near a uniform map's whatever the model does. The table scores Grad-CAM at the last block of every
+stage on the same clips; the demo's cards therefore explain at res3 (C3D: conv3b), the paper-size models at their
+last stage (7x7 at 224 pixels)."""),
+    code("""if scored:
+    stages = {}
+    for m in names:
+        cfg = config.make_config(m, dataset, profile, **common)
+        model = experiment.load_trained_model(cfg).to(runtime.resolve_device(cfg.device))
+        test = pipeline.build_data(cfg, model.card, progress=False).test
+        stages[m] = explanation_scores.score_stages(model, test, explanation_scores.spread(len(test), 12))
+    display(pd.concat(stages, names=["model"]).round(2))"""),
     md("""## Reading the maps
 A model that uses motion puts its Grad-CAM mass on the moving limbs and on the frames where the motion happens; a
-model that relies on appearance spreads it over the figure in every frame. C3D's last stage has one time step at
-the demo size, so its per-frame mass is flat by construction."""),
+model that relies on appearance spreads it over the figure in every frame. Guided backpropagation works at the
+pixels, so it localises best; Grad-CAM shows which region and which frames weigh in the decision."""),
     code("""results.record_key_metrics(out_dir, "09_qualitative_analysis", {"models explained": len(names)} | (
     {} if summary is None else {f"{m} Grad-CAM actor lift": summary.loc[(m, "Grad-CAM"), "actor lift"]
                                 for m in names}))""", hide=True),

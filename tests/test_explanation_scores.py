@@ -79,3 +79,15 @@ def test_a_shifted_or_time_reversed_map_scores_worse():
     assert good["temporal agreement"] > 0.9 and reversed_["temporal agreement"] < 0
     uniform = scores.score_map(np.ones_like(actor), actor, moving)
     assert uniform["actor share"] == pytest.approx(uniform["actor baseline"])
+
+
+def test_every_stage_can_be_explained_and_small_models_explain_at_res3():
+    from harutils.models import build_model
+
+    for name, small_layer in [("i3d", "backbone.layer2.0"), ("late_fusion", "encoder.backbone.layer2.0"),
+                              ("c3d", "conv3b")]:
+        model = build_model(name, 3, model_size="small")
+        assert model.card.explain_layer == small_layer
+        stages = scores.stage_layers(model)
+        assert len(stages) == 4 and all(model.get_submodule(path) is not None for path in stages.values())
+    assert build_model("c3d", 3, model_size="paper").card.explain_layer == "conv5b"

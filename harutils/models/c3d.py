@@ -127,5 +127,7 @@ def build_c3d(num_classes: int, model_size: str = "paper", pretrained=None, **ov
         if pretrained == "sports1m":
             pretrained = W.named_checkpoint("c3d", "sports1m")
         weights, preprocessing = load_sports1m(model, pretrained), W.C3D_SPORTS1M
-    model.card = ModelCard(model.input_size, "clip", preprocessing, explain_layer="conv5b", weights=weights)
+    # the small C3D's conv5b map is 4x4 (and one time step) at 64 px: its explanations look at conv3b (16x16)
+    layer = "conv5b" if model_size == "paper" else "conv3b"
+    model.card = ModelCard(model.input_size, "clip", preprocessing, explain_layer=layer, weights=weights)
     return model

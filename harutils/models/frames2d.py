@@ -9,7 +9,7 @@ import torchvision
 from torch import nn
 
 from .card import ModelCard
-from .resnet import ResNet, ResNetSpec
+from .resnet import ResNet, ResNetSpec, explained_stage
 from .weights import IMAGENET, UNNORMALISED, Preprocessing, load_checkpoint, load_matching, torchvision_checkpoint
 
 
@@ -89,9 +89,9 @@ def per_frame_card(encoder: FrameFeatures, pretrained, depth: int, model_size: s
                    input_side: int | None = None) -> ModelCard:
     """Load a per-frame model's weights (:func:`load_imagenet_2d`) and return its card: ``frames`` uniform frames
     of ``input_side`` pixels (default 224 at paper size, 64 small), explained at the backbone's last block, frame by
-    frame."""
+    frame (:func:`~harutils.models.resnet.explained_stage`)."""
     preprocessing, weights = load_imagenet_2d(encoder, pretrained, depth, model_size)
     side = input_side or (224 if model_size == "paper" else 64)
-    last = len(encoder.backbone.layer4) - 1
-    return ModelCard((frames, side, side), "uniform", preprocessing, explain_layer=f"encoder.backbone.layer4.{last}",
-                     per_frame=True, weights=weights)
+    return ModelCard((frames, side, side), "uniform", preprocessing,
+                     explain_layer=f"encoder.backbone.{explained_stage(encoder.backbone, model_size)}", per_frame=True,
+                     weights=weights)

@@ -19,7 +19,7 @@ from . import weights as W
 from .card import ModelCard, check_model_size
 from .heads import linear_head
 from .inflate import inflate_into
-from .resnet import ResNet, ResNetSpec
+from .resnet import ResNet, ResNetSpec, explained_stage
 
 # res2..res5 temporal kernels of the first convolution of each block (MMAction2 "inflate" 3x1x1 pattern)
 I3D_R50_TEMPORAL = ((3, 3, 3), (3, 1, 3, 1), (3, 1, 3, 1, 3, 1), (1, 3, 1))
@@ -105,8 +105,8 @@ def clip_card(model: I3D, model_size: str, num_frames: int | None, pretrained, i
     t = num_frames or (32 if model_size == "paper" else SMALL_INPUT[0])
     side = input_side or (224 if model_size == "paper" else SMALL_INPUT[1])
     size = (t, side, side)
-    last = len(model.backbone.layer4) - 1
-    return ModelCard(size, "clip", preprocessing, explain_layer=f"backbone.layer4.{last}", weights=weights)
+    layer = f"backbone.{explained_stage(model.backbone, model_size)}"
+    return ModelCard(size, "clip", preprocessing, explain_layer=layer, weights=weights)
 
 
 def build_i3d(num_classes: int, model_size: str = "paper", pretrained=None, *, num_frames: int | None = None,

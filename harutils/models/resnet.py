@@ -213,3 +213,11 @@ def resnet_spec(depth: int, width: int = 64, **kwargs) -> ResNetSpec:
         raise ValueError(f"depth must be one of {sorted(RESNET_LAYERS)}, got {depth}")
     block, layers = RESNET_LAYERS[depth]
     return ResNetSpec(block=block, layers=layers, width=width, **kwargs)
+
+
+def explained_stage(resnet: ResNet, model_size: str) -> str:
+    """The block explanations look at: the last block of res5 for the papers' networks (a 7x7 map at 224 px); of
+    res3 for the small models, whose res5 map is 2x2 at 64 px, too coarse to outline a figure: on the demo, notebook
+    09 measures Grad-CAM's share on the actor stage by stage."""
+    stage = "layer4" if model_size == "paper" else "layer2"
+    return f"{stage}.{len(getattr(resnet, stage)) - 1}"
