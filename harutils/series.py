@@ -201,8 +201,10 @@ def _execute(nb: Path, args, target: Path, reports: Path) -> dict:
     start = time.perf_counter()
     entry = {"notebook": nb.name, "executed": str(target), "parameters": params}
     try:
+        # the kernel's log at ERROR only: its one warning (TCP on localhost without encryption) tells a user nothing
         papermill.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent),
-                                   kernel_name="python3", progress_bar=False, log_output=False)
+                                   kernel_name="python3", progress_bar=False, log_output=False,
+                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
         entry["status"] = "ok"
     except Exception as exc:  # papermill raises PapermillExecutionError with the failing cell
         entry["status"] = "failed"
