@@ -60,12 +60,30 @@ def _parameters_for(nb: Path, args) -> dict:
 
 
 def render_html(executed: Path, out: Path) -> Path:
-    """nbconvert HTML of an executed notebook, hiding the parameters cells' code."""
+    """nbconvert HTML of an executed notebook, hiding the parameters cells' code, titled by the notebook's first
+    heading, with links to the report's index and to the previous and next notebooks of the series."""
     exporter = HTMLExporter()
     exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags=HIDDEN_TAGS, enabled=True), True)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
-    out.write_text(body, encoding="utf-8")
+    notebook = nbformat.read(executed, as_version=4)
+    heading = notebook.cells[0].source.splitlines()[0].lstrip("# ") if notebook.cells else executed.stem
+    body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": heading}})
+    out.write_text(re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _navigation(executed.stem), body, count=1),
+                   encoding="utf-8")
     return out
+
+
+def _navigation(stem: str) -> str:
+    """A line of links: the index, the previous and the next notebook of the series."""
+    stems = [nb.stem for nb in discover()]
+    links = ['<a href="index.html">report index</a>']
+    if stem in stems:
+        i = stems.index(stem)
+        if i > 0:
+            links.insert(0, f'<a href="{stems[i - 1]}.html">&larr; {html.escape(stems[i - 1])}</a>')
+        if i + 1 < len(stems):
+            links.append(f'<a href="{stems[i + 1]}.html">{html.escape(stems[i + 1])} &rarr;</a>')
+    return f'<nav class="series" style="margin:1rem 2rem;font-family:sans-serif">{" | ".join(links)}</nav>'
+
 
 
 def _fmt(v):

@@ -240,3 +240,14 @@ def test_the_qualitative_notebook_scores_every_models_maps(series):
     lifts = {k: v for k, v in metrics.items() if k.endswith("Grad-CAM actor lift")}
     assert {k.split()[0] for k in lifts} == set(TRAINING.values())
     assert all(_finite(v) and v > 0 for v in lifts.values()), lifts
+
+
+def test_rendered_pages_are_titled_and_linked(tmp_path):
+    from harutils import series
+
+    executed = tmp_path / "03_late_fusion.ipynb"
+    shutil.copy(REPO / "notebooks" / "03_late_fusion.ipynb", executed)
+    page = series.render_html(executed, tmp_path / "03_late_fusion.html").read_text()
+    assert "<title>03 · Late Fusion</title>" in page
+    assert 'href="index.html"' in page and 'href="02_frame_extraction.html"' in page
+    assert 'href="04_c3d.html"' in page
