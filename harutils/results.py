@@ -59,6 +59,9 @@ def collect_results(out_dir: str | Path) -> pd.DataFrame:
                 "views": t["views"], "params": m.get("parameters"), "epochs": len(m.get("history", [])),
                 "videos left out": sum(len(v) for v in t.get("left_out", {}).values()),
                 "train seconds": m["timings"]["fit_seconds"], "run": m["run"],
+                "classes": len(t.get("per_class_accuracy", {})), "seed": cfg.get("seed"),
+                "data root": (cfg.get("data_root") if dataset == cfg["dataset"] else cfg.get("joint_root")) or "",
+                "device": cfg.get("device"), "gpu": m.get("environment", {}).get("gpu"),
             })
     frame = pd.DataFrame(rows)
     if len(frame):
@@ -71,8 +74,7 @@ REFERENCE_COLUMNS = ("model", "dataset", "training", "test top-1")
 
 def read_reference(path: str | Path) -> pd.DataFrame:
     """The reference report's own table from a CSV with columns ``model, dataset, training, test top-1`` (top-1 in
-    %, training "single" or "joint"). The repository does not ship it: the reference's numbers are in a PDF whose
-    text could not be read where this series was built.
+    %, training "single" or "joint"), to show instead of :data:`REFERENCE_REPORT`.
 
     Raises:
         FileNotFoundError, ValueError: the file is missing or lacks a column, naming the file.

@@ -24,8 +24,9 @@ import papermill
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
+from .index_page import write_index
 from .recipes import RECIPES
-from .results import REPO, collect_results, key_metrics_path
+from .results import REPO
 
 HIDDEN_TAGS = {"parameters", "injected-parameters", "hide-input"}
 
@@ -84,58 +85,6 @@ def _navigation(stem: str) -> str:
             links.append(f'<a href="{stems[i + 1]}.html">{html.escape(stems[i + 1])} &rarr;</a>')
     return f'<nav class="series" style="margin:1rem 2rem;font-family:sans-serif">{" | ".join(links)}</nav>'
 
-
-
-def _fmt(v):
-    if isinstance(v, float):
-        return f"{v:.3f}"
-    return html.escape(str(v))
-
-
-def write_index(reports: Path, log: list[dict], out_dir: Path, profile: str) -> Path:
-    """The landing page: results table, notebook statuses with run times, key metrics and links."""
-    results = collect_results(out_dir)
-    table = "<p>No training results yet.</p>"
-    if len(results):
-        cols = ["model", "dataset", "training", "val split", "val top-1", "test video top-1", "test clip top-1",
-                "test video top-5", "mean class acc", "shuffled top-1", "reversed top-1", "views", "epochs",
-                "videos left out"]
-        table = results[cols].to_html(index=False, float_format=lambda x: f"{x:.3f}", classes="results",
-                                      na_rep="–", border=0)
-    rows = []
-    for entry in log:
-        name = entry["notebook"]
-        km_path = key_metrics_path(out_dir, name)
-        km = json.loads(km_path.read_text()) if km_path.is_file() else {}
-        km_text = ", ".join(f"{html.escape(k)}: {_fmt(v)}" for k, v in km.items())
-        link = f'<a href="{html.escape(entry["html"])}">{html.escape(name)}</a>' if entry.get("html") else name
-        status = entry["status"]
-        rows.append(f'<tr class="{status}"><td>{link}</td><td>{status}</td><td>{entry["seconds"]:.0f} s</td>'
-                    f"<td>{km_text}</td></tr>")
-    total = sum(e["seconds"] for e in log)
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Temporal human action recognition: report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }}
-table {{ border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }}
-td, th {{ padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: left; }}
-tr.failed td {{ background: #fde8e8; }} tr.ok td:nth-child(2) {{ color: #067d17; }}
-</style></head><body>
-<h1>Temporal human action recognition</h1>
-<p>Profile <b>{html.escape(profile)}</b>; generated {time.strftime("%Y-%m-%d %H:%M")} by <code>./run_all.sh</code>.
-Every number below was produced by this run; accuracies are fractions (test: video level unless stated; the views
-column says which clips were averaged).</p>
-<h2>Results</h2>
-{table}
-<h2>Notebooks</h2>
-<table><tr><th>notebook</th><th>status</th><th>run time</th><th>key metrics</th></tr>
-{"".join(rows)}
-</table><p>Total run time {total:.0f} s.</p>
-</body></html>
-"""
-    path = reports / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
 
 
 def _earlier_entries(reports: Path, profile: str, rerun: set[str]) -> list[dict]:

@@ -94,3 +94,18 @@ def test_papermill_warning_about_declared_parameters_is_dropped(caplog):
         log.warning("Passed unknown parameter: epochs")
         log.warning("Input notebook does not contain a cell with tag 'parameters'")
     assert [r.getMessage() for r in caplog.records] == ["Input notebook does not contain a cell with tag 'parameters'"]
+
+
+def test_the_index_says_how_to_read_the_numbers(tmp_path):
+    from harutils import index_page
+
+    assert index_page.order_blind_ceiling("ucf101", 14) == pytest.approx(11 / 14)  # 3 pairs only time separates
+    assert index_page.order_blind_ceiling("hmdb51", 12) == pytest.approx(10 / 12)
+    assert index_page.order_blind_ceiling("ucf101", 101) is None  # the real dataset: no known ceiling
+    frame = _results().assign(classes=14, **{"data root": "", "shuffled top-1": None, "reversed top-1": None,
+                                            "val top-1": 0.5, "test clip top-1": 0.5, "views": "1", "epochs": 1,
+                                            "videos left out": 0, "profile": "demo", "seed": 0, "device": "cpu",
+                                            "gpu": None})
+    guide = index_page.reading_guide(frame, "demo").set_index("test set")
+    assert guide.loc["ucf101", "chance"] == pytest.approx(1 / 14) and "synthetic" in guide.loc["ucf101", "data"]
+    assert index_page.results_figure(frame, guide.reset_index()).startswith('<img alt="test accuracy per model"')
