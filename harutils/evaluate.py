@@ -128,14 +128,17 @@ def compute_metrics(probs: np.ndarray, labels: np.ndarray, classes: list[str]) -
     Returns:
         dict with ``clip_top1``, ``clip_top5`` (every view scored alone), ``video_top1``, ``video_top5``
         (softmax averaged over views), ``mean_class_accuracy``, ``per_class_accuracy`` (name -> accuracy),
-        ``confusion_matrix`` (rows: true class, columns: predicted; video level), ``num_videos``, ``num_views``.
+        ``confusion_matrix`` (rows: true class, columns: predicted; video level), ``num_videos``, ``num_views``,
+        ``predictions`` (per video in dataset order: ``[true label, predicted label, confidence, loss]``, video
+        level; the loss is the cross-entropy of the averaged softmax).
     """
     n, v, k = probs.shape
     if n == 0:  # an empty subset (e.g. a validation split with no video on disk): no accuracy to report
         nan = float("nan")
         return {"clip_top1": nan, "clip_top5": nan, "video_top1": nan, "video_top5": nan,
                 "mean_class_accuracy": nan, "per_class_accuracy": {c: None for c in classes},
-                "confusion_matrix": [[0] * len(classes) for _ in classes], "num_videos": 0, "num_views": int(v)}
+                "confusion_matrix": [[0] * len(classes) for _ in classes], "num_videos": 0, "num_views": int(v),
+                "predictions": []}
     clip_scores = probs.reshape(n * v, k)
     clip_labels = np.repeat(labels, v)
     video = probs.mean(1)  # mean of the softmax over views
@@ -154,6 +157,8 @@ def compute_metrics(probs: np.ndarray, labels: np.ndarray, classes: list[str]) -
         "confusion_matrix": cm.tolist(),
         "num_videos": int(n),
         "num_views": int(v),
+        "predictions": [[int(y), int(p), float(video[i, p]), float(-np.log(max(video[i, y], 1e-12)))]
+                        for i, (y, p) in enumerate(zip(labels, pred, strict=True))],
     }
 
 

@@ -108,6 +108,7 @@ def test_all(net: nn.Module, bundles: dict[str, DataBundle], cfg: RunConfig, inf
         metrics["sizes"] = {"train": len(b.train), "val": len(b.val), "test": len(b.test)}
         metrics["cache"] = b.cache_report
         metrics["left_out"] = b.left_out
+        metrics["videos"] = [Path(path).name for path, _ in b.test.samples]  # in the order of the predictions
         results[n] = metrics
         tracker.summary({f"test/{n}/video_top1": metrics["video_top1"], f"test/{n}/clip_top1": metrics["clip_top1"],
                          f"test/{n}/mean_class_accuracy": metrics["mean_class_accuracy"]})

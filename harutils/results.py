@@ -147,3 +147,22 @@ def benchmark_tables(bench_dir: str | Path = BENCHMARKS_DIR) -> dict[str, pd.Dat
             else:
                 tables.setdefault(f"{path.stem}: machine", pd.DataFrame(columns=["value"])).loc[section] = str(value)
     return tables
+
+
+def confused_pairs(test: dict, k: int = 5) -> pd.DataFrame:
+    """The ``k`` (true, predicted) class pairs most often confused in one run's test metrics (video level)."""
+    classes = list(test["per_class_accuracy"])
+    pairs = [{"true class": classes[t], "predicted as": classes[p], "videos": n,
+              "share of the class": n / max(sum(row), 1)}
+             for t, row in enumerate(test["confusion_matrix"]) for p, n in enumerate(row) if p != t and n]
+    frame = pd.DataFrame(pairs, columns=["true class", "predicted as", "videos", "share of the class"])
+    return frame.sort_values("videos", ascending=False, ignore_index=True).head(k)
+
+
+def hardest_videos(test: dict, k: int = 5) -> pd.DataFrame:
+    """The ``k`` test videos of highest loss in one run's test metrics: true and predicted class, confidence."""
+    classes = list(test["per_class_accuracy"])
+    rows = [{"video": name, "true class": classes[y], "predicted": classes[p], "confidence": conf, "loss": loss}
+            for name, (y, p, conf, loss) in zip(test.get("videos", []), test.get("predictions", []), strict=False)]
+    frame = pd.DataFrame(rows, columns=["video", "true class", "predicted", "confidence", "loss"])
+    return frame.sort_values("loss", ascending=False, ignore_index=True).head(k)

@@ -92,6 +92,12 @@ display(pd.DataFrame({k: [test[k]] for k in ("video_top1", "clip_top1", "video_t
 display(pd.DataFrame(test["temporal_order_probe"]).T)"""),
         md("## Confusion matrix"),
         code('viz.confusion(test["confusion_matrix"], list(test["per_class_accuracy"]));'),
+        md("""## What the model gets wrong
+The class pairs it confuses most, and the test videos it got most wrong (highest loss), with the class it chose
+and how sure it was. On the synthetic data, watch for the pairs only time separates (sit down / stand up, raise /
+lower arms, walk left / right)."""),
+        code("""display(results.confused_pairs(test).round(2))
+display(results.hardest_videos(test).round(2))"""),
         code(f"""results.record_key_metrics(out_dir, "{number}_{key}", {{
     "test video top-1": test["video_top1"], "shuffled": test["temporal_order_probe"]["shuffle"]["video_top1"],
     "epochs": len(run["history"]), "train s": run["timings"]["fit_seconds"]}})""", hide=True),

@@ -109,3 +109,14 @@ def test_the_index_says_how_to_read_the_numbers(tmp_path):
     guide = index_page.reading_guide(frame, "demo").set_index("test set")
     assert guide.loc["ucf101", "chance"] == pytest.approx(1 / 14) and "synthetic" in guide.loc["ucf101", "data"]
     assert index_page.results_figure(frame, guide.reset_index()).startswith('<img alt="test accuracy per model"')
+
+
+def test_confused_pairs_and_hardest_videos_come_from_the_run():
+    test = {"per_class_accuracy": {"sit": 0.5, "stand": 1.0, "wave": 1.0},
+            "confusion_matrix": [[1, 1, 0], [0, 2, 0], [0, 0, 1]],
+            "videos": ["a.avi", "b.avi", "c.avi", "d.avi", "e.avi"],
+            "predictions": [[0, 0, 0.9, 0.1], [0, 1, 0.8, 2.3], [1, 1, 0.7, 0.4], [1, 1, 0.6, 0.5], [2, 2, 0.9, 0.1]]}
+    pairs = results.confused_pairs(test)
+    assert pairs.iloc[0][["true class", "predicted as", "videos"]].tolist() == ["sit", "stand", 1] and len(pairs) == 1
+    hardest = results.hardest_videos(test, k=2)
+    assert hardest["video"].tolist() == ["b.avi", "d.avi"] and hardest.iloc[0]["predicted"] == "stand"

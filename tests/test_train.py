@@ -81,6 +81,8 @@ def test_metrics_match_hand_computed_values():
     assert m["mean_class_accuracy"] == pytest.approx((0.5 + 1 + 1) / 3)
     assert m["confusion_matrix"] == [[1, 0, 1], [0, 1, 0], [0, 0, 1]]
     assert (m["num_videos"], m["num_views"]) == (4, 2)
+    assert [row[:2] for row in m["predictions"]] == [[0, 0], [1, 1], [2, 2], [0, 2]]  # (true, predicted) per video
+    assert m["predictions"][3][2] == pytest.approx(0.65) and m["predictions"][3][3] == pytest.approx(-np.log(0.15))
 
 
 def test_temporal_perturbations():
