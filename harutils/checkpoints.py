@@ -45,14 +45,17 @@ def save_checkpoint(path: Path, state: dict) -> None:
             Path(tmp).unlink(missing_ok=True)
 
 
-def load_checkpoint(path: Path) -> dict:
+def load_checkpoint(path: Path, mmap: bool = False) -> dict:
     """A checkpoint written by :func:`save_checkpoint` (``weights_only=True``), on the CPU.
+
+    Args:
+        mmap: map the tensors instead of reading them (for a look at the config or epoch of a large checkpoint).
 
     Raises:
         CheckpointError: the file is truncated, empty or not a checkpoint of this project.
     """
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except FileNotFoundError:
         raise
     except Exception as exc:  # never echo torch's advice to load untrusted pickles with weights_only=False

@@ -67,7 +67,7 @@ def completed_results(cfg: RunConfig) -> dict | None:
         done = json.loads(metrics.read_text())
         recorded, trained, source = done["config"], len(done["history"]), metrics
     elif last.is_file():
-        ckpt = load_checkpoint(last)
+        ckpt = load_checkpoint(last, mmap=True)  # the config and epoch only: the weights stay on disk
         done, recorded, trained, source = None, ckpt["config"], ckpt["epoch"] + 1, last
     else:
         return None

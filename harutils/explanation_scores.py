@@ -80,14 +80,12 @@ def score_model(model, dataset, indices) -> pd.DataFrame:
         dataset: its test set (synthetic, with masks), whose transform gives the model's input.
         indices: the test videos to score.
     """
-    device = next(model.parameters()).device
     rows = []
     for i in indices:
-        clip, label = dataset[int(i)]
-        clip = (clip if clip.ndim == 4 else clip[0])[None].to(device)  # first view: (1, 3, T, H, W)
+        clip, label = _first_view(dataset, int(i), model)
         actor, moving = clip_masks(dataset, int(i))
         for method, explainer in METHODS.items():
-            heat = explainer(model, clip) if method == "activation" else explainer(model, clip, int(label))
+            heat = explainer(model, clip) if method == "activation" else explainer(model, clip, label)
             rows.append({"index": int(i), "class": dataset.classes[label], "method": method,
                          **score_map(heat, actor, moving)})
     return pd.DataFrame(rows)
@@ -152,19 +150,23 @@ def stage_layers(model) -> dict[str, str]:
 def score_stages(model, dataset, indices) -> pd.DataFrame:
     """Grad-CAM's actor and moving-limb lift (share / uniform share) at each stage's last block: how much of a
     weak score is the coarseness of the last stage's map rather than where the model looks."""
-    device = next(model.parameters()).device
-    rows = []
-    for stage, path in stage_layers(model).items():
-        layer = model.get_submodule(path)
-        for i in indices:
-            clip, label = dataset[int(i)]
-            clip = (clip if clip.ndim == 4 else clip[0])[None].to(device)
-            heat = explain.grad_cam(model, clip, int(label), layer)
-            s = score_map(heat, *clip_masks(dataset, int(i)))
-            rows.append({"stage": stage, "map size": "x".join(map(str, layer_size(model, layer, clip))),
-                         "actor lift": s["actor share"] / s["actor baseline"],
+    layers = {stage: model.get_submodule(path) for stage, path in stage_layers(model).items()}
+    rows, sizes = [], {}
+    for i in indices:
+        clip, label = _first_view(dataset, int(i), model)
+        actor, moving = clip_masks(dataset, int(i))
+        for stage, layer in layers.items():
+            sizes.setdefault(stage, "x".join(map(str, layer_size(model, layer, clip))))
+            s = score_map(explain.grad_cam(model, clip, label, layer), actor, moving)
+            rows.append({"stage": stage, "map size": sizes[stage], "actor lift": s["actor share"] / s["actor baseline"],
                          "moving lift": s["moving share"] / s["moving baseline"]})
     return pd.DataFrame(rows).groupby(["stage", "map size"], sort=False).mean().reset_index()
+
+
+def _first_view(dataset, index: int, model) -> tuple[torch.Tensor, int]:
+    """``dataset[index]``'s first view as a batch of one ``(1, 3, T, H, W)`` on the model's device, and its label."""
+    clip, label = dataset[index]
+    return (clip if clip.ndim == 4 else clip[0])[None].to(next(model.parameters()).device), int(label)
 
 
 def layer_size(model, layer, clip) -> tuple[int, ...]:

@@ -304,7 +304,7 @@ order_only = {c for c in synthetic.LAYOUTS[dataset]["classes"]
 For each model: its maps scored on `score_clips` test clips, then the clips worth looking at, each with the input
 frames, the mean activation of the last stage, Grad-CAM for the true class, guided backpropagation, the share of
 Grad-CAM mass per frame, and the Grad-CAM overlay as an animation."""),
-    code("""scored = []
+    code("""scored, stages = [], {}
 for m in names:
     cfg = config.make_config(m, dataset, profile, **common)
     experiment.run(cfg)  # trains first when notebooks 03-07 have not run
@@ -314,6 +314,7 @@ for m in names:
     if explanation_scores.has_ground_truth(test):
         scores = explanation_scores.score_model(model, test, explanation_scores.spread(len(test), score_clips))
         scored.append(scores.assign(model=m))
+        stages[m] = explanation_scores.score_stages(model, test, explanation_scores.spread(len(test), 12))
         picks = explanation_scores.teaching_examples(scores, order_only)
     for i, why in picks.items():
         clip, label = test[i]
@@ -339,15 +340,9 @@ else:
 Grad-CAM is usually computed on the last convolutional stage. At the demo size that stage's map is 2x2 (4x4 and a
 single time step for C3D) for a 64-pixel frame: too coarse to outline a figure that covers a tenth of it, so its
 score stays near a uniform map's whatever the model does. The table scores Grad-CAM at the last block of every
-stage on the same clips; the demo's cards therefore explain at res3 (C3D: conv3b), the paper-size models at their
-last stage (7x7 at 224 pixels)."""),
-    code("""if scored:
-    stages = {}
-    for m in names:
-        cfg = config.make_config(m, dataset, profile, **common)
-        model = experiment.load_trained_model(cfg).to(runtime.resolve_device(cfg.device))
-        test = pipeline.build_data(cfg, model.card, progress=False).test
-        stages[m] = explanation_scores.score_stages(model, test, explanation_scores.spread(len(test), 12))
+stage on 12 of the scored clips; the demo's cards therefore explain at res3 (C3D: conv3b), the paper-size models
+at their last stage (7x7 at 224 pixels)."""),
+    code("""if stages:
     display(pd.concat(stages, names=["model"]).round(2))"""),
     md("""## Reading the maps
 A model that uses motion puts its Grad-CAM mass on the moving limbs and on the frames where the motion happens; a

@@ -160,7 +160,7 @@ def test_the_per_frame_resnet152_equals_torchvision(mw, name):
 
 
 def test_a_partial_checkpoint_is_refused_naming_the_file(mw, tmp_path):
-    with reference_checkpoint(mw, "i3d_r50_kinetics400", ) as (path, _):
+    with reference_checkpoint(mw, "i3d_r50_kinetics400") as (path, _):
         state = torch.load(path, weights_only=True)
     state.pop("layer3.2.conv2.weight")
     broken = tmp_path / "broken.pth"

@@ -168,9 +168,11 @@ def _read_pyav(path: Path, wanted: set[int], last: int, finish) -> dict[int, np.
             header = int(stream.frames or 0)
             for i, frame in enumerate(container.decode(stream)):
                 decoded = i + 1
-                if i in wanted:  # as displayed: the container's rotation applied (a quarter turn per 90 degrees)
-                    out[i] = finish(np.ascontiguousarray(np.rot90(frame.to_ndarray(format="rgb24"),
-                                                                  int(frame.rotation or 0) // 90)))
+                if i in wanted:
+                    image = frame.to_ndarray(format="rgb24")
+                    if frame.rotation:  # as displayed: a quarter turn per 90 degrees of the container's rotation
+                        image = np.ascontiguousarray(np.rot90(image, int(frame.rotation) // 90))
+                    out[i] = finish(image)
                 if i >= last:
                     break
     except VideoError:
