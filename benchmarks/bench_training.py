@@ -39,7 +39,7 @@ def main(argv=None) -> int:
             compute = sum(r["compute_seconds"] for r in hist)
             clips = sum(r["clips"] for r in hist)
             rows.append({"model": name, "device": cfg.device, "batch": cfg.batch_size, "model_size": cfg.model_size,
-                         "workers": cfg.num_workers, "cached_frames": cfg.cache_frames, "epochs": len(hist),
+                         "workers": cfg.num_workers, "frame_store": cfg.frame_store, "epochs": len(hist),
                          "clips_per_epoch": clips // len(hist),
                          "seconds_per_epoch": round(sum(r["epoch_seconds"] for r in hist) / len(hist), 2),
                          "train_clips_per_second": round(clips / (data + compute), 1),

@@ -60,6 +60,7 @@ class RunConfig:
     weight_decay: float = 0.0
     optimizer: str = "adam"
     scheduler: str = "exponential"
+    label_smoothing: float = 0.0  # cross-entropy label smoothing in training (evaluation losses never smooth)
     recipe: str = "demo"  # full profile: "reference" (the report as published) | "improved"; the demo has one
     model_size: str = "small"  # "paper" | "small" (harutils.models.card.MODEL_SIZES)
     model_options: dict = dataclasses.field(default_factory=dict)  # builder arguments of the recipe (frames, head)
@@ -69,8 +70,8 @@ class RunConfig:
     normalisation: str = "checkpoint"  # "checkpoint": what the weights expect | "imagenet": ImageNet mean/std
     frame_stride: int = 2
     frame_size: int | None = None  # shorter side frames are decoded at (cached or not); at least the model's crop
-    cache_frames: bool | None = None  # True: decode every frame once into data_dir/cache (demo); False: decode
-    # clips in the DataLoader workers (full: an all-frames cache of UCF101 at 256 px would take about 640 GB)
+    frame_store: str | None = None  # where training reads frames: "arrays" (the demo: every frame once as uint8
+    # at frame_size), "video" (full: short-GOP H.264 copies, resized on read) or "none" (the original videos)
     crop: bool = True  # resize then crop (random in training, centred in evaluation); False: resize to the input
     hflip: bool = False
     randaugment: bool = False
@@ -106,7 +107,7 @@ class RunConfig:
     @property
     def frames(self) -> FrameSettings:
         """Where and how this run's frames are prepared."""
-        return FrameSettings(self.data_dir, self.frame_size, bool(self.cache_frames))
+        return FrameSettings(self.data_dir, self.frame_size, self.frame_store)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -131,9 +132,10 @@ def changed_fields(recorded: dict, cfg: RunConfig) -> list[str]:
 
 def frame_settings(profile: str, data_dir: str = "data", frame_size: int | None = None) -> FrameSettings:
     """How a profile prepares frames before any model is chosen (the frame-extraction notebook): the demo caches
-    every frame at 64 px; the full profile decodes on the fly (each model at 8/7 of its crop) and only probes."""
+    every frame at 64 px; the full profile re-encodes every video once into the video store that every model
+    reads (each at its own frame size)."""
     base = settings(profile, "", "late_fusion")[0]  # the frame settings are every model's but for the size
-    return FrameSettings(data_dir, frame_size or base["frame_size"], base["cache_frames"])
+    return FrameSettings(data_dir, frame_size or base["frame_size"], base["frame_store"])
 
 
 def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **params) -> RunConfig:

@@ -26,14 +26,14 @@ DEMO = {
     "i3d": {"epochs": 10, "lr": 2e-3},
     "nonlocal": {"epochs": 10, "lr": 2e-3},
 }
-DEMO_BASE = {"recipe": "demo", "model_size": "small", "batch_size": 8, "frame_size": 64, "cache_frames": True,
+DEMO_BASE = {"recipe": "demo", "model_size": "small", "batch_size": 8, "frame_size": 64, "frame_store": "arrays",
              "frame_stride": 2, "hflip": False, "subtract_mean_frame": True, "test_views": 5, "num_workers": 0,
              "device": "cpu", "pretrained": None}
 
 # Full profile, both recipes: Adam at 1e-4, batch 64, ExponentialLR with gamma 0.999 stepped each epoch (the
-# reference's), clips decoded on the fly by all cores but one (an all-frames cache of UCF101 at 256 px would take
-# about 640 GB).
-FULL_BASE = {"model_size": "paper", "batch_size": 64, "lr": 1e-4, "lr_gamma": 0.999, "cache_frames": False,
+# reference's), clips read from the video store (every video re-encoded once by notebook 02 as short-GOP H.264)
+# by all cores but one.
+FULL_BASE = {"model_size": "paper", "batch_size": 64, "lr": 1e-4, "lr_gamma": 0.999, "frame_store": "video",
              "subtract_mean_frame": False, "num_workers": max(1, min(16, (os.cpu_count() or 2) - 1)),
              "device": "auto"}
 RECIPE_BASE = {

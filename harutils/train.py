@@ -104,7 +104,7 @@ def train_one_epoch(model: nn.Module, loaders: dict[str, DataLoader], optimizer,
         data_time += start - tick
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             logits = evaluate.forward_for(model, name)(clips)
-            loss = nn.functional.cross_entropy(logits.float(), labels)
+            loss = nn.functional.cross_entropy(logits.float(), labels, label_smoothing=cfg.label_smoothing)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

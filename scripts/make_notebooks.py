@@ -158,10 +158,11 @@ NOTEBOOKS.append(("02_frame_extraction", [
     md("""# 02 · Frame extraction
 The three sampling strategies of the series, drawn on one video so you can see which frames each model gets:
 **5 uniform frames** (Late Fusion, LRCN), **one 16-frame clip** (C3D, I3D, Non-local in training) and **five
-16-frame clips** (the video-level evaluation). Then the frame cache: every video decoded once into compact arrays,
-so that training epochs decode no video.
+16-frame clips** (the video-level evaluation). Then the frame store: every video decoded once, so that training
+epochs never decode the original videos.
 
-**Reads** the dataset. **Writes** the frame cache under `data/cache/` (demo profile) and key metrics."""),
+**Reads** the dataset. **Writes** the frame store (`data/cache/` on the demo profile, `data/video_store/` on the
+full profile) and key metrics."""),
     params(PARAMS_COMMON + '''
 frame_size: int | None = None  # shorter side frames are decoded at; None: the profile's value'''),
     code("""import time
@@ -189,11 +190,16 @@ viz.strip(read_frames(path, idx, frame_size=112).numpy(), "5 uniform frames", [s
 idx = sampling.Clip(16)(n)[0][::2]
 viz.strip(read_frames(path, idx, frame_size=112).numpy(), "every other frame of the centred 16-frame clip",
           [str(i) for i in idx]);"""),
-    md("""## Building the frame cache
-Demo profile: all frames of every video at the training resolution (the profile's shorter side), so random clips
-are drawn afresh each epoch; bad videos are reported and skipped, and a second build reuses every entry. Full
-profile: an all-frames cache of UCF101 at 256 px would take about 640 GB, so clips are decoded on the fly by the
-DataLoader workers instead; this step then only probes every video and reports the unreadable ones."""),
+    md("""## Building the frame store
+Both profiles keep every frame, so random clips and random frames per segment are drawn afresh each epoch; bad
+videos are reported and skipped; the build runs on every core, resumes after a kill, and a second build reuses
+every entry (a changed video or setting is rebuilt, never served stale).
+
+- **Demo**: all frames as uint8 arrays at the training resolution (64 px), read by memory mapping.
+- **Full**: every video re-encoded once as a short-GOP H.264 copy at its own resolution (a keyframe every 16 frames,
+  CRF 18), which every model and both recipes read with exact seeks, resized to their own frame size. JPEG frames
+  per video would take 3-5 times the disk; the measured candidates and the storage of UCF101 + HMDB51 are in
+  `benchmarks/results/frame_store_cpu.json` (the results notebook shows them)."""),
     code("""root = datasets.resolve_root(dataset, data_root, data_dir)
 videos = [p for subset in ("train", "val", "test")
           for p, _ in datasets.open_dataset(dataset, data_root, split, subset, data_dir=data_dir).samples]
@@ -206,8 +212,8 @@ print(pipeline.prepare_frames(frames, dataset, root, videos, progress=False))
 reuse_seconds = time.perf_counter() - start
 print(f"built in {build_seconds:.1f} s, checked again in {reuse_seconds:.2f} s")"""),
     code("""results.record_key_metrics(out_dir, "02_frame_extraction", {
-    "videos": len(videos), "cached": frames.cache_frames, "build s": build_seconds,
-    "frame size": frames.frame_size, "cache MB": built.disk_bytes / 2**20})""", hide=True),
+    "videos": len(videos), "frame store": frames.frame_store, "build s": build_seconds,
+    "frame size": frames.frame_size, "store MB": built.disk_bytes / 2**20})""", hide=True),
 ]))
 
 NOTEBOOKS.append(model_notebook("03", "late_fusion", "Late Fusion", "late_fusion",

@@ -50,7 +50,7 @@ def moving_square_frames(t: int = 24, h: int = 64, w: int = 80, seed: int = 0) -
 
 @pytest.fixture
 def small_video(tmp_path) -> Path:
-    from harutils.data.video import write_video
+    from harutils.data.encode import write_video
 
     return write_video(tmp_path / "v_Test_g01_c01.avi", moving_square_frames(), fps=25)
 

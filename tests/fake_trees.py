@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import moving_square_frames
 
-from harutils.data.video import write_video
+from harutils.data.encode import write_video
 
 UCF_CLASSES = ["ApplyEyeMakeup", "HandstandPushups", "YoYo"]
 HMDB_CLASSES = ["brush_hair", "climb", "wave"]

@@ -11,9 +11,10 @@ from conftest import moving_square_frames
 from fake_trees import make_ucf101
 
 from harutils.data.cache import FrameCache
+from harutils.data.encode import write_video
 from harutils.data.sampling import Clip, MultiClip, UniformFrames
 from harutils.data.ucf101 import UCF101
-from harutils.data.video import read_frames, write_video
+from harutils.data.video import read_frames
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from harutils import checkpoints, experiment
 from harutils.config import make_config
 from harutils.data import synthetic
 from harutils.data.cache import CacheWriteError, FrameCache
-from harutils.data.video import write_video
+from harutils.data.encode import write_video
 
 
 @pytest.fixture(scope="module")

@@ -213,9 +213,9 @@ def test_config_profiles():
     assert make_config("lrcn", "ucf101", "full", recipe="improved").batch_size == 32
     assert (demo.batch_size, demo.lr_gamma) == (8, 0.9)
     # full: frames decoded at 8/7 of each model's crop, in the DataLoader workers (no all-frames cache)
-    assert (full.frame_size, full.cache_frames) == (256, False)
+    assert (full.frame_size, full.frame_store) == (256, "video")
     assert make_config("c3d", "ucf101", "full", recipe="improved").frame_size == 128
-    assert (demo.frame_size, demo.cache_frames) == (64, True)
+    assert (demo.frame_size, demo.frame_store) == (64, "arrays")
     with pytest.raises(ValueError, match="profile must be"):
         make_config("i3d", profile="laptop")
     # a joint epoch covers both datasets: half the epochs, or the profile's own number for a model
@@ -279,9 +279,11 @@ def test_full_profile_path_on_the_real_fixture_clips(tmp_path):
     assert test["num_videos"] == 10 and len(test["per_class_accuracy"]) == 101
     assert out["parameters"] > 58_000_000 and out["config"]["model_size"] == "paper"
     assert (cfg.run_dir / "best.pt").is_file()
-    # clips were decoded on the fly at a 256-pixel shorter side (no cache written)
+    # the videos were re-encoded once into the video store (one entry per present video, none per frame size)
+    # and read from it, resized to the 256-pixel input
     assert tuple(out["card"]["input_size"]) == (5, 256, 256)
-    assert test["cache"].startswith("no frame cache") and not (tmp_path / "data" / "cache").exists()
+    assert test["cache"].startswith("video store: 11 built") and not (tmp_path / "data" / "cache").exists()
+    assert len(list((tmp_path / "data" / "video_store").rglob("*.mp4"))) == 11
 
 
 @pytest.mark.parametrize("name", ["c3d", "late_fusion"])

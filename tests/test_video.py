@@ -10,7 +10,8 @@ import torch
 from conftest import REAL_CLIPS, needs_shared
 
 from harutils.data import video as V
-from harutils.data.video import VideoError, probe, read_frames, write_video
+from harutils.data.encode import write_video
+from harutils.data.video import VideoError, probe, read_frames
 
 clip_ids = [p.name[:40] for p, *_ in REAL_CLIPS]
 
@@ -219,7 +220,7 @@ def test_frames_are_resized_as_they_decode_so_memory_follows_the_output(tmp_path
     from conftest import moving_square_frames
 
     big = np.repeat(np.repeat(moving_square_frames(t=48, h=60, w=80), 8, 1), 8, 2)  # (48, 480, 640, 3)
-    path = V.write_video(tmp_path / "big.avi", big, fps=25)
+    path = write_video(tmp_path / "big.avi", big, fps=25)
     for backend in V.BACKENDS:
         tracemalloc.start()
         frames = V.read_frames(path, range(48), frame_size=32, backend=backend)

@@ -17,12 +17,16 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from torch.utils.data.distributed import DistributedSampler
 
 from . import splits as S
-from .cache import CacheReport, FrameCache
+from .cache import FrameCache
 from .datasets import DATASETS, resolve_root
 from .manifest import probe_row
 from .parallel import map_with_progress
 from .sampling import Clip, FrameSampler, MultiClip, UniformFrames
+from .store import CacheReport, FrameStore
 from .transforms import ClipTransform
+from .video_store import VideoStore
+
+FRAME_STORES = ("arrays", "video", "none")
 
 if TYPE_CHECKING:  # annotations only: the configuration and the card are passed in
     from ..config import RunConfig
@@ -37,12 +41,14 @@ class FrameSettings:
     Attributes:
         data_dir: where generated data and the frame caches live.
         frame_size: the shorter side frames are decoded at (None: as stored).
-        cache_frames: decode every frame once into a cache (True), or decode clips on the fly (False).
+        frame_store: where training reads frames from: "arrays" (every frame decoded once into uint8 arrays at
+            ``frame_size``: the demo), "video" (every video re-encoded once as a short-GOP H.264 copy, resized on
+            read: the full profile) or "none" (clips decoded from the original videos in the DataLoader workers).
     """
 
     data_dir: str
     frame_size: int | None
-    cache_frames: bool
+    frame_store: str
 
 
 @dataclass
@@ -93,17 +99,26 @@ def class_count(cfg: RunConfig, name: str, progress: bool = True) -> int:
     return len(S.hmdb51_classes(root / S.HMDB51_SPLIT_DIR))
 
 
-def frame_cache(frames: FrameSettings, name: str, root: Path) -> FrameCache | None:
-    """The all-frames cache of one dataset at ``frames.frame_size``, under ``data_dir/cache``; None when frames
-    are decoded on the fly (``cache_frames=False``)."""
-    if not frames.cache_frames:
-        return None
-    key = f"{name}_{hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:8]}_{frames.frame_size}"
-    return FrameCache(Path(frames.data_dir) / "cache" / key, frame_size=frames.frame_size)
+def frame_store(frames: FrameSettings, name: str, root: Path) -> FrameStore | None:
+    """The frame store of one dataset: an all-frames cache at ``frame_size`` under ``data_dir/cache``, the video
+    store under ``data_dir/video_store`` (one per dataset, every frame size), or None (decode the originals).
+
+    Raises:
+        ValueError: an unknown ``frame_store``.
+    """
+    if frames.frame_store not in FRAME_STORES:
+        raise ValueError(f"frame_store must be one of {FRAME_STORES}, got {frames.frame_store!r}")
+    folder = f"{name}_{hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:8]}"
+    if frames.frame_store == "arrays":
+        return FrameCache(Path(frames.data_dir) / "cache" / f"{folder}_{frames.frame_size}",
+                          frame_size=frames.frame_size)
+    if frames.frame_store == "video":
+        return VideoStore(Path(frames.data_dir) / "video_store" / folder, frame_size=frames.frame_size)
+    return None
 
 
 def prepare_frames(frames: FrameSettings, name: str, root: Path, videos, progress: bool = True) -> CacheReport:
-    """Make a dataset's videos ready to read: build the frame cache, or (without one) probe every video once.
+    """Make a dataset's videos ready to read: build the frame store, or (without one) probe every video once.
 
     Args:
         videos: the videos of the run (all subsets).
@@ -111,9 +126,9 @@ def prepare_frames(frames: FrameSettings, name: str, root: Path, videos, progres
     Returns:
         What was built or reused, and the videos that cannot be read (to leave out).
     """
-    cache = frame_cache(frames, name, root)
-    if cache is not None:
-        return cache.build(videos, progress=progress)
+    store = frame_store(frames, name, root)
+    if store is not None:
+        return store.build(videos, progress=progress)
     report = CacheReport(probed=len(videos))
     for row in map_with_progress(probe_row, [str(v) for v in videos], None, "probing videos", progress):
         if row["status"] != "ok":
@@ -135,8 +150,8 @@ def check_frame_size(cfg: RunConfig, card: ModelCard) -> None:
 
 
 def build_data(cfg: RunConfig, card: ModelCard, name: str | None = None, progress: bool = True) -> DataBundle:
-    """Datasets of one run: group-aware train/val, official test, read through a frame cache built first (or
-    decoded on the fly at ``cfg.frame_size`` when the configuration caches no frames); unreadable videos are
+    """Datasets of one run: group-aware train/val, official test, read through the frame store built first (or
+    decoded from the originals at ``cfg.frame_size`` when the configuration has none); unreadable videos are
     left out of every subset and listed in the bundle's cache report."""
     check_frame_size(cfg, card)
     name = name or cfg.dataset
@@ -149,7 +164,7 @@ def build_data(cfg: RunConfig, card: ModelCard, name: str | None = None, progres
                              randaugment=cfg.randaugment and training, subtract_mean_frame=cfg.subtract_mean_frame,
                              crop=cfg.crop)
 
-    common = {"split": cfg.split, "seed": cfg.seed, "cache": frame_cache(cfg.frames, name, root),
+    common = {"split": cfg.split, "seed": cfg.seed, "cache": frame_store(cfg.frames, name, root),
               "frame_size": cfg.frame_size, "leaky_val": cfg.leaky_val}
     cls = DATASETS[name]
     train = cls(root, subset="train", sampler=train_s, transform=transform(True), **common)

@@ -36,9 +36,9 @@ import numpy as np
 
 from . import stick_figures
 from .actor_masks import write_masks
+from .encode import write_video
 from .parallel import map_with_progress
 from .synthetic_splits import write_hmdb51_splits, write_ucf101_splits
-from .video import write_video
 
 UCF_CLASSES = ["Wave", "Clap", "JumpingJack", "Squat", "Punch", "Kick", "Bend", "Jump", "WalkLeft", "WalkRight",
                "SitDown", "StandUp", "RaiseArms", "LowerArms"]

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .seeking import SeekMissed, as_displayed, decoded_by_plan, pts_per_frame, read_seeking, seek_plan
+
 BACKENDS = ("decord", "pyav")
 # The AVI header may count a trailing placeholder packet that decodes to nothing; more missing than this
 # means the file was cut short.
@@ -55,6 +57,9 @@ class VideoInfo:
         codec: the video codec name.
         rotation: the container's display rotation in degrees (ffmpeg's sign: -90 shows the frames turned a
             quarter clockwise, as phones record portrait video); frames are returned as displayed.
+        keyframes: the frame indices a seek lands on exactly; empty when seeking is not exact in this file
+            (presentation times other than 0, 1, 2, ... in frame units, as in HMDB51's packed DivX streams), so
+            that reads decode from the first frame.
     """
 
     frame_count: int
@@ -65,6 +70,7 @@ class VideoInfo:
     header_frames: int
     codec: str
     rotation: int = 0
+    keyframes: tuple[int, ...] = ()
 
 
 def _check_file(path: str | os.PathLike) -> Path:
@@ -118,9 +124,13 @@ def _probe_cached(key: tuple[str, int, int]) -> VideoInfo:
                 raise VideoError(path, "no video stream")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
-            count, rotation = 0, 0
+            count, rotation, keyframes, step = 0, 0, [], pts_per_frame(stream)
+            exact = step is not None
             for frame in container.decode(stream):
                 rotation = rotation if count else int(frame.rotation or 0)
+                exact = exact and frame.pts == count * step  # presentation time = frame index: seeks land exactly
+                if frame.key_frame:
+                    keyframes.append(count)
                 count += 1
             fps = float(stream.average_rate or stream.guessed_rate or 0.0)
             width, height = stream.codec_context.width, stream.codec_context.height
@@ -132,7 +142,8 @@ def _probe_cached(key: tuple[str, int, int]) -> VideoInfo:
         raise VideoError(path, f"cannot decode ({type(exc).__name__}: {exc})") from exc
     if count == 0:
         raise VideoError(path, "no frame decodes")
-    return VideoInfo(count, fps, width, height, count / fps if fps else 0.0, header, codec, rotation)
+    return VideoInfo(count, fps, width, height, count / fps if fps else 0.0, header, codec, rotation,
+                     tuple(keyframes) if exact else ())
 
 
 def _check_indices(indices: Sequence[int] | np.ndarray | torch.Tensor, path: Path) -> np.ndarray:
@@ -169,10 +180,7 @@ def _read_pyav(path: Path, wanted: set[int], last: int, finish) -> dict[int, np.
             for i, frame in enumerate(container.decode(stream)):
                 decoded = i + 1
                 if i in wanted:
-                    image = frame.to_ndarray(format="rgb24")
-                    if frame.rotation:  # as displayed: a quarter turn per 90 degrees of the container's rotation
-                        image = np.ascontiguousarray(np.rot90(image, int(frame.rotation) // 90))
-                    out[i] = finish(image)
+                    out[i] = finish(as_displayed(frame))
                 if i >= last:
                     break
     except VideoError:
@@ -248,19 +256,35 @@ def resize_frames(frames: torch.Tensor, size: int | tuple[int, int]) -> torch.Te
     return resized.permute(0, 2, 3, 1).contiguous()  # (T, C, h, w) -> (T, h, w, C)
 
 
+def _read_by_seeking(path: Path, info: VideoInfo, wanted: set[int], last: int, finish) -> dict | None:
+    """The wanted frames by exact seeks when that saves a quarter of the decoding or more; None otherwise."""
+    if 4 * decoded_by_plan(seek_plan(info.keyframes, sorted(wanted))) > 3 * (last + 1):
+        return None
+    try:
+        return read_seeking(path, info.keyframes, wanted, finish)
+    except SeekMissed:
+        return None  # this file's seeks are not exact after all: decode from the first frame
+
+
 def read_frames(
     path: str | os.PathLike,
     indices: Sequence[int] | np.ndarray | torch.Tensor,
     frame_size: int | tuple[int, int] | None = None,
     backend: str | None = None,
+    info: VideoInfo | None = None,
 ) -> torch.Tensor:
     """Decode the frames at ``indices``.
+
+    Where the file allows exact seeks (``VideoInfo.keyframes``) and seeking saves at least a quarter of the
+    decoding, PyAV seeks to the keyframe before each run of wanted frames and checks every decoded frame's
+    presentation time; otherwise (and if a check fails) the file is decoded from its first frame.
 
     Args:
         path: the video file.
         indices: frame indices, any order, repeats allowed.
         frame_size: None keeps the native size; an int sets the shorter side; ``(h, w)`` is exact.
         backend: "decord", "pyav" or None (decord when installed; PyAV when decord cannot open the file).
+        info: what the caller already knows of the file (the video store writes its own); None probes it.
 
     Returns:
         (T, H, W, 3) uint8 tensor, frames in the order of ``indices``.
@@ -284,62 +308,17 @@ def read_frames(
             return frame
         return resize_frames(torch.from_numpy(frame)[None], frame_size)[0].numpy()  # (H, W, 3) -> (h, w, 3)
 
-    if backend == "decord" and probe(path, allow_truncated=True).rotation:
-        backend = "pyav"  # decord turns rotated videos into 4-channel frames that match no display
-    if backend == "decord":
+    info = info or probe(path, allow_truncated=True)
+    if last >= info.frame_count:
+        raise _out_of_range(path, last, info.frame_count, info.header_frames)
+    by_index = _read_by_seeking(path, info, wanted, last, finish)
+    if by_index is None and backend == "decord" and info.rotation:
+        by_index = _read_pyav(path, wanted, last, finish)  # decord turns rotated videos into 4-channel frames
+    elif by_index is None and backend == "decord":
         try:
             by_index = _read_decord(path, wanted, last, finish)
         except _DecordCannotOpen:
             by_index = _read_pyav(path, wanted, last, finish)
-    else:
+    elif by_index is None:
         by_index = _read_pyav(path, wanted, last, finish)
     return torch.from_numpy(np.stack([by_index[i] for i in idx.tolist()]))  # (T, H, W, 3)
-
-
-def write_video(
-    path: str | os.PathLike,
-    frames: np.ndarray | torch.Tensor,
-    fps: float = 25.0,
-    codec: str = "mpeg4",
-    fourcc: str | None = "XVID",
-    quality: int = 4,
-) -> Path:
-    """Encode ``(T, H, W, 3)`` uint8 RGB frames to a video file (XviD-tagged MPEG-4 in AVI by default).
-
-    Args:
-        path: output file; its suffix picks the container (.avi, .mp4, .m4v for a raw stream).
-        frames: (T, H, W, 3) uint8; H and W must be even (yuv420p).
-        fps: frame rate.
-        codec: ffmpeg encoder name.
-        fourcc: codec tag written in the container (UCF101's clips are tagged XVID); None keeps the default.
-        quality: MPEG-4 quantiser scale, 1 (best) to 31.
-
-    Returns:
-        The path written.
-    """
-    from fractions import Fraction
-
-    import av
-
-    path = Path(path)
-    frames = frames.numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise ValueError(f"frames must be (T, H, W, 3) uint8, got {frames.shape} {frames.dtype}")
-    t, h, w, _ = frames.shape
-    if h % 2 or w % 2:
-        raise ValueError(f"frame height and width must be even for yuv420p, got {h}x{w}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.thread_type = "NONE"  # single-threaded encoding: bit-identical output for the same frames
-        if fourcc and path.suffix.lower() == ".avi":
-            stream.codec_tag = fourcc
-        if codec == "mpeg4":  # fixed quantiser: qmin = qmax
-            stream.options = {"qmin": str(quality), "qmax": str(quality)}
-        for i in range(t):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frames[i], format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
