@@ -138,24 +138,33 @@ def display_frames(clip: torch.Tensor) -> np.ndarray:
     return (x.cpu().numpy() * 255).astype(np.uint8)
 
 
-def explain_clip(model: nn.Module, clip: torch.Tensor, target: int) -> dict:
+def explain_clip(model: nn.Module, clip: torch.Tensor, target: int, seen: torch.Tensor | None = None) -> dict:
     """Everything the qualitative notebook shows for one clip and its class.
 
     Args:
         model: a trained registered model.
         clip: one view ``(3, T, H, W)``, several ``(V, 3, T, H, W)`` (the first is used) or a batch of one.
         target: the class to explain.
+        seen: the same view as a person sees it, ``(T, H, W, 3)`` uint8 (``ClipTransform.as_seen``); None shows
+            the normalised input stretched to 0-255.
 
     Returns:
         dict with ``frames`` (T, H, W, 3) uint8, ``maps`` (name -> (T, H, W) in [0, 1]: activation, Grad-CAM,
-        guided backprop), ``importance`` (Grad-CAM mass per frame) and ``gif`` (the animated Grad-CAM overlay).
+        guided backprop), ``importance`` (Grad-CAM mass per frame), ``gif`` (the animated Grad-CAM overlay),
+        ``predicted`` (the class index the model gives this view) and ``confidence`` (its probability).
     """
     if clip.ndim == 4:
         clip = clip[None]  # (3, T, H, W) -> (1, 3, T, H, W)
     clip = clip[:1].to(next(model.parameters()).device)  # the first view or clip, where the model is
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        probs = torch.softmax(model(clip).float(), dim=1)[0]
+    model.train(was_training)
     cam = grad_cam(model, clip, target)
-    frames = display_frames(clip)
+    frames = display_frames(clip) if seen is None else np.asarray(seen, dtype=np.uint8)
     maps = {"activation": activation_map(model, clip), "Grad-CAM": cam,
             "guided backprop": guided_backprop(model, clip, target)}
     return {"frames": frames, "maps": maps, "importance": frame_importance(cam),
-            "gif": to_gif(overlay(frames, cam))}
+            "gif": to_gif(overlay(frames, cam)), "predicted": int(probs.argmax()),
+            "confidence": float(probs.max())}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -176,7 +177,9 @@ def explanation(result: dict, title: str, max_frames: int = 8):
     bar.bar(np.arange(t), scores / max(scores.sum(), 1e-12))
     bar.set(xlabel="frame", ylabel="Grad-CAM share", xticks=range(t))
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 0.92, 1))
+    scale = fig.colorbar(matplotlib.cm.ScalarMappable(cmap="jet"), cax=fig.add_axes((0.935, 0.3, 0.012, 0.5)))
+    scale.set_label("map value (0 to the clip's maximum)", fontsize=8)
     return fig
 
 
@@ -192,5 +195,16 @@ def explanation_scores(summary: pd.DataFrame):
                    label="uniform map")
         ax.set(title=f"map mass on the {'actor' if what == 'actor' else 'moving limbs'}", ylabel="share", xlabel="")
         ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def predictions_over_time(table: pd.DataFrame, title: str):
+    """Probability of a model's top classes at each moment of a video (``predict_over_time``'s table)."""
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    for name in table.columns[1:]:
+        ax.plot(table["time (s)"], table[name], marker="o", label=name)
+    ax.set(xlabel="time in the video (s, window centre)", ylabel="probability", ylim=(0, 1), title=title)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig

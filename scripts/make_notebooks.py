@@ -290,13 +290,15 @@ synthetic test videos. **Writes** nothing but key metrics."""),
     params(PARAMS_TRAIN + '''
 models: str = ""               # comma-separated; "": every registered model
 clips: int = 2                 # test clips explained per model where no masks exist (real videos)
-score_clips: int = 56          # test clips scored per model, spread over the test set (the demo's has 112)'''),
+score_clips: int = 56          # test clips scored per model, spread over the test set (the demo's has 112)
+video_path: str = ""           # try the models on your own video (any file PyAV opens); "": a test video'''),
     code("""import warnings
 
+import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, display
 
-from harutils import config, experiment, explain, explanation_scores, results, runtime, viz
+from harutils import config, experiment, explain, explanation_scores, predict_video, results, runtime, viz
 from harutils.data import pipeline, stick_figures, synthetic
 from harutils.models import MODEL_NAMES
 
@@ -307,9 +309,11 @@ common = dict(recipe=recipe, weights_dir=weights_dir, data_root=data_root, split
 order_only = {c for c in synthetic.LAYOUTS[dataset]["classes"]
               if any(synthetic.action_of(c) in pair for pair in stick_figures.TEMPORAL_PAIRS)}""", hide=True),
     md("""## Explanations per model
-For each model: its maps scored on `score_clips` test clips, then the clips worth looking at, each with the input
-frames, the mean activation of the last stage, Grad-CAM for the true class, guided backpropagation, the share of
-Grad-CAM mass per frame, and the Grad-CAM overlay as an animation."""),
+For each model: its maps scored on `score_clips` test clips, then the clips worth looking at. Each shows the true
+and the predicted class with the model's confidence, the input as a person sees it (resized and cropped as the
+model gets it, before normalisation), the mean activation of the explained stage, Grad-CAM for the true class,
+guided backpropagation (colour bar: 0 to each map's maximum on the clip), the share of Grad-CAM mass per frame, and
+right below, the Grad-CAM overlay as an animation."""),
     code("""scored, stages = [], {}
 for m in names:
     cfg = config.make_config(m, dataset, profile, **common)
@@ -324,9 +328,12 @@ for m in names:
         picks = explanation_scores.teaching_examples(scores, order_only)
     for i, why in picks.items():
         clip, label = test[i]
-        result = explain.explain_clip(model, clip, label)
-        viz.explanation(result, f"{m}: {test.classes[label]} {why}")
-        display(HTML(viz.gif_html(result["gif"], caption=f"{m}: {test.classes[label]}, Grad-CAM")))"""),
+        seen = test.transform.as_seen(test.load_frames(test.samples[i][0]))[0]  # the first view, as it looks
+        result = explain.explain_clip(model, clip, label, seen=seen)
+        said = f"predicted {test.classes[result['predicted']]} ({result['confidence']:.0%})"
+        display(viz.explanation(result, f"{m}: true {test.classes[label]}, {said} {why}"))
+        plt.close("all")  # shown here, next to its animation, not at the end of the cell
+        display(HTML(viz.gif_html(result["gif"], caption=f"{m}: true {test.classes[label]}, {said}; Grad-CAM")))"""),
     md("""## Do the maps point at the action?
 Mean scores over the scored clips. *Share*: the map's mass on the actor (or on the limbs moving in that frame);
 *baseline*: what a uniform map scores (the share of the frame they cover); *lift*: share / baseline, 1 meaning no
@@ -354,6 +361,21 @@ at their last stage (7x7 at 224 pixels)."""),
 A model that uses motion puts its Grad-CAM mass on the moving limbs and on the frames where the motion happens; a
 model that relies on appearance spreads it over the figure in every frame. Guided backpropagation works at the
 pixels, so it localises best; Grad-CAM shows which region and which frames weigh in the decision."""),
+    md("""## Try it on your own video
+Set `video_path` to any video file (phone clips included: their rotation is applied) and run this cell: every
+model classifies evenly spaced moments of it, each moment sampled as the model was trained, and the plot shows its
+five most probable classes over time. The models know only the classes they were trained on (on the demo profile,
+the synthetic dataset's stick-figure actions), so on a real video their answer is what those classes look most
+like. Empty `video_path`: the first test video."""),
+    code("""own = video_path or str(test.samples[0][0])
+for m in names:
+    cfg = config.make_config(m, dataset, profile, **common)
+    model = experiment.load_trained_model(cfg).to(runtime.resolve_device(cfg.device))
+    data = pipeline.build_data(cfg, model.card, progress=False)
+    over_time = predict_video.predict_over_time(model, own, data.test.transform, data.classes, cfg.frame_size,
+                                                cfg.frame_stride)
+    viz.predictions_over_time(over_time, f"{m} on {own.rsplit('/', 1)[-1]}")
+    plt.show()"""),
     code("""results.record_key_metrics(out_dir, "09_qualitative_analysis", {"models explained": len(names)} | (
     {} if summary is None else {f"{m} Grad-CAM actor lift": summary.loc[(m, "Grad-CAM"), "actor lift"]
                                 for m in names}))""", hide=True),

@@ -31,6 +31,11 @@ def test_maps_for_every_model(name):
         assert heat.shape == (t, h, w) and heat.min() >= 0 and heat.max() <= 1 and np.isfinite(heat).all()
     assert result["importance"].shape == (t,)
     assert result["gif"][:6] == b"GIF89a"
+    model.eval()
+    with torch.no_grad():
+        probs = torch.softmax(model(clip[:1]), 1)[0]
+    model.train()
+    assert result["predicted"] == int(probs.argmax()) and result["confidence"] == pytest.approx(float(probs.max()))
     assert _hooks(model) == 0, "a hook was left on the model"
     assert model.training and [m.inplace for m in model.modules() if isinstance(m, nn.ReLU)] == inplace_before
 
@@ -91,4 +96,5 @@ def test_explanation_figure_shows_at_most_max_frames():
     fig = viz.explanation(result, "x", max_frames=8)
     image_axes = [ax for ax in fig.axes if ax.images]
     assert len(image_axes) == 2 * 8  # input and one map, 8 evenly spaced frames each
-    assert len(fig.axes[-1].patches) == t  # the Grad-CAM share still covers every frame
+    assert [len(ax.patches) for ax in fig.axes if ax.patches] == [t]  # the Grad-CAM share still covers every frame
+    assert "map value" in fig.axes[-1].get_ylabel()  # the colour bar says what the colours mean

@@ -61,6 +61,17 @@ class ClipTransform:
         ops.append(v2.ToDtype(torch.float32, scale=True))
         self._spatial = v2.Compose(ops)
 
+    def as_seen(self, frames: torch.Tensor) -> torch.Tensor:
+        """The model's input as a person sees it: the same resize and crop, without normalisation or mean-frame
+        subtraction; ``(V, T, h, w, 3)`` (or ``(T, h, w, 3)``) uint8."""
+        views = frames.ndim == 5
+        x = frames if views else frames.unsqueeze(0)
+        v, t = x.shape[:2]
+        video = tv_tensors.Video(x.flatten(0, 1).permute(0, 3, 1, 2))  # -> (V*T, 3, H, W)
+        seen = (self._spatial(video).as_subclass(torch.Tensor) * 255).round().to(torch.uint8)
+        seen = seen.reshape(v, t, *seen.shape[1:]).permute(0, 1, 3, 4, 2)  # (V*T, 3, h, w) -> (V, T, h, w, 3)
+        return seen if views else seen[0]
+
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
         views = frames.ndim == 5
         if not views:
