@@ -119,6 +119,16 @@ NOT_IN_RESULT = frozenset({"epochs", "device", "wandb_mode", "num_workers", "out
                            "weights_dir"})
 
 
+def summary(cfg: RunConfig) -> str:
+    """One line a reader can take in: what trains on what, and how."""
+    data = f"{cfg.dataset} + {cfg.joint_with}" if cfg.joint_with else cfg.dataset
+    recipe = f", recipe {cfg.recipe}" if cfg.profile == "full" else ""
+    return (f"{cfg.model} on {data} split {cfg.split} ({cfg.profile} profile{recipe}, {cfg.model_size} model): "
+            f"{cfg.epochs} epochs, batch {cfg.batch_size}, {cfg.optimizer} at lr {cfg.lr:g}, {cfg.scheduler} schedule, "
+            f"frames at {cfg.frame_size} px from the {cfg.frame_store} store, {cfg.test_views} test views, "
+            f"seed {cfg.seed}")
+
+
 def changed_fields(recorded: dict, cfg: RunConfig) -> list[str]:
     """The settings, other than :data:`NOT_IN_RESULT`, in which ``cfg`` differs from a recorded run's config.
 

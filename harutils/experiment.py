@@ -152,7 +152,8 @@ def run(cfg: RunConfig, progress: bool = True) -> dict:
     with exclusive(cfg.run_dir, main):
         done = completed_results(cfg)
         if done is not None:
-            print(f"{cfg.run_name} is already complete: its results are in {cfg.run_dir / 'metrics.json'} (delete "
+            print(f"{cfg.run_name} is already complete: its results are in "
+                  f"{Path(cfg.out_dir).name}/{cfg.run_name}/metrics.json (delete "
                   f"the folder or choose another out_dir to train it again)")
             return done
         return _run(cfg, progress)

@@ -27,6 +27,16 @@ PUBLISHED = {
 }
 
 
+def shown_path(path: str | Path, parts: int = 3) -> str:
+    """A path as the report shows it: relative to the repository when inside it, else its last ``parts`` parts
+    after an ellipsis; the pages never carry this machine's absolute paths."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return "…/" + "/".join(path.parts[-parts:])
+
+
 def key_metrics_path(out_dir: str | Path, notebook: str) -> Path:
     return Path(out_dir) / "key_metrics" / f"{Path(notebook).stem}.json"
 

@@ -85,3 +85,24 @@ def environment_variable(name: str, value: str) -> Iterator[None]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = before
+
+
+PROGRESS_FILE = "HARUTILS_PROGRESS_FILE"
+
+
+def progress_bar(iterable=None, *, desc: str = "", total: int | None = None, enabled: bool = True, leave: bool = True):
+    """A tqdm bar, off when ``enabled`` is False or ``$TQDM_DISABLE`` is set (the series runner sets it, so that no
+    bar or widget lands in the rendered pages; long steps report to its console instead: :func:`report_progress`)."""
+    from tqdm.auto import tqdm
+
+    off = not enabled or os.environ.get("TQDM_DISABLE", "").lower() not in ("", "0", "false")
+    return tqdm(iterable, desc=desc, total=total, leave=leave, disable=off)
+
+
+def report_progress(line: str) -> None:
+    """Append one line to ``$HARUTILS_PROGRESS_FILE`` when it is set: the series runner prints these on its console
+    while a notebook runs (an epoch finished, a store built), so long steps are visible without filling the page."""
+    path = os.environ.get(PROGRESS_FILE)
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line.rstrip("\n") + "\n")

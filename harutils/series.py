@@ -15,8 +15,11 @@ import logging
 import os
 import re
 import sys
+import tempfile
+import threading
 import time
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -24,6 +27,7 @@ import papermill
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
+from . import runtime
 from .index_page import write_index
 from .recipes import RECIPES
 from .results import REPO
@@ -67,10 +71,25 @@ def render_html(executed: Path, out: Path) -> Path:
     exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags=HIDDEN_TAGS, enabled=True), True)
     notebook = nbformat.read(executed, as_version=4)
     heading = notebook.cells[0].source.splitlines()[0].lstrip("# ") if notebook.cells else executed.stem
+    notebook.metadata.pop("widgets", None)  # no widget renderer to fetch: the pages are static
+    for cell in notebook.cells:  # progress-bar widgets belong on the console, not in the report
+        cell["outputs"] = [o for o in cell.get("outputs", []) if WIDGET_VIEW not in o.get("data", {})]
     body, _ = exporter.from_notebook_node(notebook, resources={"metadata": {"name": heading}})
+    body = offline(body)
     out.write_text(re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + _navigation(executed.stem), body, count=1),
                    encoding="utf-8")
     return out
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
+
+
+def offline(page: str) -> str:
+    """A rendered page without the scripts nbconvert's template fetches from the network (require.js, MathJax,
+    mermaid, the widget renderer): the series' pages use none of them, and offline they would leave gaps."""
+    return _SCRIPT.sub(lambda m: "" if re.search(r"\b(src|from|import)\b[^>]*https?://|https?://\S+\.m?js",
+                                                   m.group(0)) else m.group(0), page)
 
 
 def _navigation(stem: str) -> str:
@@ -162,6 +181,36 @@ def _time_left(previous: dict[str, float], remaining: list[Path]) -> str:
     return f" (about {sum(known) / 60:.0f} min left, from the last run's times)"
 
 
+@contextmanager
+def _console_progress(every: float = 0.5):
+    """While a notebook runs, print on this console the lines its kernel reports (``runtime.report_progress``:
+    one per training epoch), indented under the notebook's ``[n/N]`` line."""
+    fd, path = tempfile.mkstemp(prefix="harutils_progress_", suffix=".log")
+    os.close(fd)
+    stop = threading.Event()
+
+    def tail():
+        with open(path, encoding="utf-8") as f:
+            while True:
+                line = f.readline()
+                if line:
+                    print(f"    {line.rstrip()}", flush=True)
+                elif stop.is_set():
+                    return
+                else:
+                    time.sleep(every)
+
+    reader = threading.Thread(target=tail, daemon=True)
+    with runtime.environment_variable(runtime.PROGRESS_FILE, path):
+        reader.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            reader.join(timeout=5)
+            Path(path).unlink(missing_ok=True)
+
+
 def _execute(nb: Path, args, target: Path, reports: Path) -> dict:
     """Execute one notebook with papermill and render it; the run-log entry says how it went."""
     params = _parameters_for(nb, args)
@@ -169,9 +218,10 @@ def _execute(nb: Path, args, target: Path, reports: Path) -> dict:
     entry = {"notebook": nb.name, "executed": str(target), "parameters": params}
     try:
         # the kernel's log at ERROR only: its one warning (TCP on localhost without encryption) tells a user nothing
-        papermill.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent),
-                                   kernel_name="python3", progress_bar=False, log_output=False,
-                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        with _console_progress():
+            papermill.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent),
+                                       kernel_name="python3", progress_bar=False, log_output=False,
+                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
         entry["status"] = "ok"
     except Exception as exc:  # papermill raises PapermillExecutionError with the failing cell
         entry["status"] = "failed"

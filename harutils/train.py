@@ -18,13 +18,12 @@ from torch import distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
-from tqdm.auto import tqdm
 
 from . import evaluate
 from .checkpoints import load_checkpoint, rng_state, save_checkpoint
 from .config import RunConfig, changed_fields
 from .data.pipeline import dataset_of
-from .runtime import DistInfo, is_distributed, seed_everything
+from .runtime import DistInfo, is_distributed, progress_bar, report_progress, seed_everything
 
 
 @dataclass
@@ -95,7 +94,7 @@ def train_one_epoch(model: nn.Module, loaders: dict[str, DataLoader], optimizer,
     data_time = compute_time = 0.0
     amp = cfg.amp and device.type == "cuda"
     tick = time.perf_counter()
-    for name in tqdm(order, desc=f"epoch {epoch + 1}", leave=False, disable=not progress):
+    for name in progress_bar(order, desc=f"epoch {epoch + 1}", leave=False, enabled=progress):
         clips, labels = next(iters[name])
         clips, labels = clips.to(device, non_blocking=True), labels.to(device, non_blocking=True)
         if clip_format is not None:
@@ -265,6 +264,7 @@ def fit(model: nn.Module, train_data, val_data, config: RunConfig, classes: dict
                 tracker.log({k: v for k, v in row.items() if k != "epoch"}, step=epoch + 1)
             if progress:
                 print(_epoch_line(row, cfg.epochs, improved))
+            report_progress(f"{cfg.run_name}: {_epoch_line(row, cfg.epochs, improved)}")
         if info.world > 1:
             dist.barrier()
     return history

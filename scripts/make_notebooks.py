@@ -67,7 +67,7 @@ from harutils.models import {module}
 cfg = config.make_config("{key}", dataset, profile, recipe=recipe, weights_dir=weights_dir, data_root=data_root,
                          split=split, epochs=epochs, device=device, wandb_mode=wandb_mode, out_dir=out_dir,
                          data_dir=data_dir)
-cfg""", hide=True),
+print(config.summary(cfg))""", hide=True),
         md(f"""## The model
 The code below is the model as the package defines it (`harutils/models/{module}.py`): the network, its builder
 (paper size and the demo's small size) and its card, which tells the data pipeline, the trainer and the explainer
@@ -125,12 +125,12 @@ from harutils.data import datasets, manifest, sampling
 from harutils.data.video import read_frames
 
 ds = datasets.open_dataset(dataset, data_root, split, "train", data_dir=data_dir)
-print(ds.name, "at", ds.root, "-", len(ds.classes), "classes")""", hide=True),
+print(ds.name, "at", results.shown_path(ds.root), "-", len(ds.classes), "classes")""", hide=True),
     md("""## The manifest
 One row per video named by the split files (train, group-aware validation and test), probed once and cached:
 the frame count is what actually decodes."""),
     code("""table = manifest.scan(ds, Path(out_dir) / f"manifest_{dataset}_split{split}.csv")
-display(table.head())
+display(table.head().assign(path=table["path"].head().map(results.shown_path)))
 display(table.groupby("role")[["frames", "duration"]].describe().round(1))"""),
     md("## Classes and roles"),
     code("viz.class_distribution(table);"),
@@ -148,7 +148,7 @@ viz.frame_grid(grid);"""),
 Videos that are named by the split files but missing on disk, and videos that do not decode."""),
     code("""bad = manifest.bad_files(table)
 print(f"{(~table['present']).sum()} missing, {len(bad)} unreadable of {len(table)} videos")
-display(bad[["path", "status"]].head(20))"""),
+display(bad[["path", "status"]].head(20).assign(path=lambda t: t["path"].map(results.shown_path)))"""),
     code("""results.record_key_metrics(out_dir, "01_dataset_exploration", {
     "videos": len(table), "classes": table["class"].nunique(), "missing": int((~table["present"]).sum()),
     "unreadable": len(bad)})""", hide=True),
@@ -212,7 +212,7 @@ print(pipeline.prepare_frames(frames, dataset, root, videos, progress=False))
 reuse_seconds = time.perf_counter() - start
 print(f"built in {build_seconds:.1f} s, checked again in {reuse_seconds:.2f} s")"""),
     code("""results.record_key_metrics(out_dir, "02_frame_extraction", {
-    "videos": len(videos), "frame store": frames.frame_store, "build s": build_seconds,
+    "videos": len(videos), "build s": build_seconds,
     "frame size": frames.frame_size, "store MB": built.disk_bytes / 2**20})""", hide=True),
 ]))
 

@@ -140,6 +140,40 @@ def test_index_renders_in_headless_chromium(series):
     shutil.copy(shot, artifacts / "index.png")
 
 
+PAGES = ["index"] + [nb.stem for nb in NOTEBOOKS]
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("stem", PAGES)
+def test_every_page_reads_offline_with_every_figure_and_no_raw_internals(series, stem):
+    """Each page as a reader gets it: nothing fetched from the network (no script, stylesheet, image or import
+    from http), every figure the executed notebook holds, a title, the navigation, no progress-bar widgets, no
+    Python reprs of our objects, no absolute paths of this machine; then Chromium renders it with every network
+    request sent to a dead proxy."""
+    page = (series["reports"] / f"{stem}.html").read_text()
+    text = re.sub(r"data:[a-z/+]+;base64,[A-Za-z0-9+/=]+", "", page)  # inline images say nothing here
+    assert not re.search(r"""<(script|img|link|iframe)\b[^>]*\b(src|href)\s*=\s*["']?(https?:)?//""", text, re.I)
+    assert not re.search(r"""(@import|url\(|\bfrom\s)\s*["']?https?://""", text), "a resource from the network"
+    assert "widget-view+json" not in text and "RunConfig(" not in text and "Traceback" not in text
+    assert str(REPO) not in text and str(series["reports"].parent) not in text, "an absolute path on the page"
+    assert re.search(r"<title>[^<]*\w[^<]*</title>", page) and "<title>Notebook</title>" not in page
+    assert stem == "index" or "report index" in page
+    if stem != "index":
+        executed = nbformat.read(series["reports"] / "executed" / f"{stem}.ipynb", as_version=4)
+        figures = sum("image/png" in o.get("data", {}) for c in executed.cells for o in c.get("outputs", []))
+        assert page.count('src="data:image/png;base64,') >= figures
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Chromium is not installed (run_tests.sh installs Debian's chromium when it can)")
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--proxy-server=127.0.0.1:9",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={series['reports'] / 'chromium-profile'}", "--dump-dom",
+         (series["reports"] / f"{stem}.html").as_uri()], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count("<img") >= page.count("<img")  # every image made it into the rendered page
+
+
 def _tiny_notebook(path, body: str):
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_markdown_cell("# tiny"),

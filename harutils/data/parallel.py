@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from tqdm.auto import tqdm
+from ..runtime import progress_bar
 
 
 def _single_threaded(fn, item):
@@ -25,7 +25,7 @@ def map_with_progress(
     """
     items = list(items)
     workers = min(workers or os.cpu_count() or 1, max(len(items), 1))
-    with tqdm(total=len(items), desc=desc, disable=not progress) as bar:
+    with progress_bar(total=len(items), desc=desc, enabled=progress) as bar:
         if workers == 1:
             for item in items:
                 yield fn(item)
