@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 from .explain import overlay
 
@@ -110,6 +111,8 @@ def learning_curves(history: list[dict]):
     axes[2].set(title="learning rate (ExponentialLR per epoch)", xlabel="epoch", yscale="log")
     for ax in axes[:2]:
         ax.legend()
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     fig.tight_layout()
     return fig
 
