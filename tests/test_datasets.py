@@ -64,6 +64,7 @@ def test_leaky_val_split_is_available(ucf_root):
     assert leaky.samples != honest.samples
 
 
+@needs_shared
 def test_wrong_root_lists_what_was_expected(tmp_path):
     with pytest.raises(DatasetLayoutError, match="does not exist.*UCF-101.*ucfTrainTestlist.*crcv.ucf.edu"):
         UCF101(tmp_path / "nowhere")
