@@ -19,6 +19,8 @@ from PIL import Image
 from torch import nn
 from torch.nn import functional
 
+from .evaluate import evaluation_mode
+
 
 def target_layer(model: nn.Module) -> nn.Module:
     """The layer a model's card names for explanations (its last convolutional stage, where Grad-CAM looks)."""
@@ -156,11 +158,8 @@ def explain_clip(model: nn.Module, clip: torch.Tensor, target: int, seen: torch.
     if clip.ndim == 4:
         clip = clip[None]  # (3, T, H, W) -> (1, 3, T, H, W)
     clip = clip[:1].to(next(model.parameters()).device)  # the first view or clip, where the model is
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
+    with evaluation_mode(model), torch.no_grad():
         probs = torch.softmax(model(clip).float(), dim=1)[0]
-    model.train(was_training)
     cam = grad_cam(model, clip, target)
     frames = display_frames(clip) if seen is None else np.asarray(seen, dtype=np.uint8)
     maps = {"activation": activation_map(model, clip), "Grad-CAM": cam,

@@ -88,8 +88,7 @@ _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
 def offline(page: str) -> str:
     """A rendered page without the scripts nbconvert's template fetches from the network (require.js, MathJax,
     mermaid, the widget renderer): the series' pages use none of them, and offline they would leave gaps."""
-    return _SCRIPT.sub(lambda m: "" if re.search(r"\b(src|from|import)\b[^>]*https?://|https?://\S+\.m?js",
-                                                   m.group(0)) else m.group(0), page)
+    return _SCRIPT.sub(lambda m: "" if re.search(r"https?://", m.group(0)) else m.group(0), page)
 
 
 def _navigation(stem: str) -> str:

@@ -314,12 +314,12 @@ and the predicted class with the model's confidence, the input as a person sees 
 model gets it, before normalisation), the mean activation of the explained stage, Grad-CAM for the true class,
 guided backpropagation (colour bar: 0 to each map's maximum on the clip), the share of Grad-CAM mass per frame, and
 right below, the Grad-CAM overlay as an animation."""),
-    code("""scored, stages = [], {}
+    code("""scored, stages, tests = [], {}, {}
 for m in names:
     cfg = config.make_config(m, dataset, profile, **common)
     experiment.run(cfg)  # trains first when notebooks 03-07 have not run
     model = experiment.load_trained_model(cfg).to(runtime.resolve_device(cfg.device))  # where the model trained
-    test = pipeline.build_data(cfg, model.card, progress=False).test
+    test = tests[m] = pipeline.build_data(cfg, model.card, progress=False).test
     picks = {i: "" for i in explanation_scores.spread(len(test), clips)}
     if explanation_scores.has_ground_truth(test):
         scores = explanation_scores.score_model(model, test, explanation_scores.spread(len(test), score_clips))
@@ -371,8 +371,7 @@ like. Empty `video_path`: the first test video."""),
 for m in names:
     cfg = config.make_config(m, dataset, profile, **common)
     model = experiment.load_trained_model(cfg).to(runtime.resolve_device(cfg.device))
-    data = pipeline.build_data(cfg, model.card, progress=False)
-    over_time = predict_video.predict_over_time(model, own, data.test.transform, data.classes, cfg.frame_size,
+    over_time = predict_video.predict_over_time(model, own, tests[m].transform, tests[m].classes, cfg.frame_size,
                                                 cfg.frame_stride)
     viz.predictions_over_time(over_time, f"{m} on {own.rsplit('/', 1)[-1]}")
     plt.show()"""),

@@ -42,8 +42,8 @@ def decoded_by_plan(plan: list[tuple[int, int]]) -> int:
     return sum(last - k + 1 for k, last in plan)
 
 
-def read_seeking(path: Path, keyframes: tuple[int, ...], wanted: set[int], finish) -> dict[int, np.ndarray]:
-    """Decode only the runs of :func:`seek_plan`, checking that every decoded frame is the one expected.
+def read_seeking(path: Path, plan: list[tuple[int, int]], wanted: set[int], finish) -> dict[int, np.ndarray]:
+    """Decode only the runs of a :func:`seek_plan`, checking that every decoded frame is the one expected.
 
     Raises:
         SeekMissed: a frame other than the expected one decoded (the caller reads sequentially instead).
@@ -57,7 +57,7 @@ def read_seeking(path: Path, keyframes: tuple[int, ...], wanted: set[int], finis
         step = pts_per_frame(stream)
         if step is None:
             raise SeekMissed(f"{path}: no whole number of time units per frame")
-        for start, last in seek_plan(keyframes, sorted(wanted)):
+        for start, last in plan:
             container.seek(start * step, stream=stream, backward=True, any_frame=False)
             expected = start
             for frame in container.decode(stream):

@@ -61,28 +61,29 @@ class ClipTransform:
         ops.append(v2.ToDtype(torch.float32, scale=True))
         self._spatial = v2.Compose(ops)
 
-    def as_seen(self, frames: torch.Tensor) -> torch.Tensor:
-        """The model's input as a person sees it: the same resize and crop, without normalisation or mean-frame
-        subtraction; ``(V, T, h, w, 3)`` (or ``(T, h, w, 3)``) uint8."""
-        views = frames.ndim == 5
-        x = frames if views else frames.unsqueeze(0)
-        v, t = x.shape[:2]
-        video = tv_tensors.Video(x.flatten(0, 1).permute(0, 3, 1, 2))  # -> (V*T, 3, H, W)
-        seen = (self._spatial(video).as_subclass(torch.Tensor) * 255).round().to(torch.uint8)
-        seen = seen.reshape(v, t, *seen.shape[1:]).permute(0, 1, 3, 4, 2)  # (V*T, 3, h, w) -> (V, T, h, w, 3)
-        return seen if views else seen[0]
-
-    def __call__(self, frames: torch.Tensor) -> torch.Tensor:
-        views = frames.ndim == 5
-        if not views:
-            frames = frames.unsqueeze(0)  # (T, H, W, 3) -> (1, T, H, W, 3)
+    def _geometry(self, frames: torch.Tensor) -> torch.Tensor:
+        """Resize, crop, flip, RandAugment of ``(V, T, H, W, 3)`` uint8: ``(V, T, 3, h, w)`` float in [0, 1]."""
         v, t, h, w = frames.shape[:4]
         if self.crop and not self.resize and (h < self.size[0] or w < self.size[1]):
             raise ValueError(f"frames of {h}x{w} are smaller than the {self.size[0]}x{self.size[1]} crop; decode "
                              "them larger (frame_size) rather than padding them with black borders")
         video = tv_tensors.Video(frames.flatten(0, 1).permute(0, 3, 1, 2))  # -> (V*T, 3, H, W), one crop for all
         x = self._spatial(video).as_subclass(torch.Tensor)
-        x = x.reshape(v, t, *x.shape[1:]).permute(0, 2, 1, 3, 4)  # (V*T, 3, h, w) -> (V, 3, T, h, w)
+        return x.reshape(v, t, *x.shape[1:])  # (V*T, 3, h, w) -> (V, T, 3, h, w)
+
+    def as_seen(self, frames: torch.Tensor) -> torch.Tensor:
+        """The model's input as a person sees it: the same resize and crop, without normalisation or mean-frame
+        subtraction; ``(V, T, h, w, 3)`` (or ``(T, h, w, 3)``) uint8."""
+        views = frames.ndim == 5
+        x = self._geometry(frames if views else frames.unsqueeze(0))
+        seen = (x * 255).round().to(torch.uint8).permute(0, 1, 3, 4, 2)  # (V, T, 3, h, w) -> (V, T, h, w, 3)
+        return seen if views else seen[0]
+
+    def __call__(self, frames: torch.Tensor) -> torch.Tensor:
+        views = frames.ndim == 5
+        if not views:
+            frames = frames.unsqueeze(0)  # (T, H, W, 3) -> (1, T, H, W, 3)
+        x = self._geometry(frames).permute(0, 2, 1, 3, 4)  # (V, T, 3, h, w) -> (V, 3, T, h, w)
         x = self.preprocessing(x)
         if self.subtract_mean_frame:
             x = x - x.mean(dim=2, keepdim=True)  # mean over T

@@ -206,13 +206,7 @@ def _read_decord(path: Path, wanted: set[int], last: int, finish) -> dict[int, n
         reader = decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=1)
     except Exception as exc:  # decord raises RuntimeError/DECORDError for files it cannot open
         raise _DecordCannotOpen(str(exc)) from exc
-    try:
-        reported = len(reader)
-        if last >= reported - 1:
-            # decord may count (and repeat) one frame that does not decode: ask PyAV for the real count.
-            info = probe(path, allow_truncated=True)
-            if last >= info.frame_count:
-                raise _out_of_range(path, last, info.frame_count, info.header_frames)
+    try:  # read_frames has checked ``last`` against the count PyAV decodes (decord may claim one frame more)
         out: dict[int, np.ndarray] = {}
         for i in range(last + 1):
             try:
@@ -258,10 +252,11 @@ def resize_frames(frames: torch.Tensor, size: int | tuple[int, int]) -> torch.Te
 
 def _read_by_seeking(path: Path, info: VideoInfo, wanted: set[int], last: int, finish) -> dict | None:
     """The wanted frames by exact seeks when that saves a quarter of the decoding or more; None otherwise."""
-    if 4 * decoded_by_plan(seek_plan(info.keyframes, sorted(wanted))) > 3 * (last + 1):
+    plan = seek_plan(info.keyframes, sorted(wanted))
+    if 4 * decoded_by_plan(plan) > 3 * (last + 1):
         return None
     try:
-        return read_seeking(path, info.keyframes, wanted, finish)
+        return read_seeking(path, plan, wanted, finish)
     except SeekMissed:
         return None  # this file's seeks are not exact after all: decode from the first frame
 

@@ -74,21 +74,22 @@ class VideoStore(FrameStore):
 
     def load(self, video: str | Path, build: bool = True) -> VideoInfo:
         """What the store holds of a video (frame count, keyframes), encoding it first on a miss when ``build``."""
-        video = Path(video)
-        path = self.entry_path(video)
+        return self._entry(Path(video), build)[1]
+
+    def _entry(self, video: Path, build: bool = True) -> tuple[Path, VideoInfo]:
+        path = self.entry_path(video)  # one key computation per read: the file's stat and a hash
         if not path.is_file():
             if not build:
                 raise KeyError(f"{video} is not in the video store {self.root}")
             write_atomically(path, lambda tmp: self._encode(video, tmp), suffix=".tmp.mp4", kind=self.kind)
-        return stored_info(str(path), path.stat().st_mtime_ns)
+        return path, stored_info(str(path), path.stat().st_mtime_ns)
 
     def read(self, video: str | Path, sampler: FrameSampler, training: bool,
              rng: np.random.Generator | None = None) -> torch.Tensor:
         """Sampled frames of a video from the store, resized to ``frame_size``: (V, T, h, w, 3) uint8."""
-        info = self.load(video)
+        path, info = self._entry(Path(video))
         idx = sampler(info.frame_count, training, rng)  # (V, T)
-        flat = read_frames(self.entry_path(video), idx.ravel(), frame_size=self.frame_size, backend="pyav",
-                           info=info)
+        flat = read_frames(path, idx.ravel(), frame_size=self.frame_size, backend="pyav", info=info)
         return flat.reshape(*idx.shape, *flat.shape[1:])  # (V*T, h, w, 3) -> (V, T, h, w, 3)
 
 
