@@ -171,6 +171,8 @@ def _run(cfg: RunConfig, progress: bool) -> dict:
     t_data = time.perf_counter()
     bundles = {n: build_data(cfg, model.card, n, progress and info.main) for n in names}
     seconds = {"data_and_cache_seconds": time.perf_counter() - t_data}
+    if progress and info.main:
+        print(f"training {cfg.run_name} ({cfg.epochs} epochs)")  # names the epoch lines that follow
     net = _place(model, cfg, device, info)
     train_loaders = {n: make_loader(b.train, cfg, True, info, device, cfg.seed) for n, b in bundles.items()}
     val_loaders = {n: make_loader(b.val, cfg, False, info, device) for n, b in bundles.items()}

@@ -159,6 +159,30 @@ def benchmark_tables(bench_dir: str | Path = BENCHMARKS_DIR) -> dict[str, pd.Dat
     return tables
 
 
+def machine_line(machine: pd.DataFrame | None) -> str:
+    """A benchmark's machine in a few words (CPU cores, GPU, torch) instead of its platform string."""
+    if machine is None or machine.empty:
+        return "machine not recorded"
+    info = machine["value"].to_dict()
+    gpu = info.get("gpu")
+    gpu = "no GPU" if gpu in (None, "None", "") else gpu
+    return f"{info.get('cpu_count', '?')} CPU cores, {gpu}, torch {info.get('torch', '?')}"
+
+
+def benchmarks_html(tables: dict[str, pd.DataFrame]) -> str:
+    """The benchmark tables as one folded block per file, its machine in the summary line, paths shortened and
+    figures rounded: the results page shows what was measured where without screens of raw tables."""
+    files: dict[str, list[str]] = {}
+    for name, table in tables.items():
+        file, section = name.split(": ", 1)
+        if section != "machine":
+            shown = table.map(lambda v: shown_path(v, parts=1) if isinstance(v, str) and v.startswith("/") else v)
+            files.setdefault(file, []).append(f"<h5>{section}</h5>" + shown.round(3).to_html(classes="benchmark"))
+    blocks = [f"<details><summary><b>{file}</b>: measured on {machine_line(tables.get(f'{file}: machine'))}"
+              f"</summary>{''.join(parts)}</details>" for file, parts in files.items()]
+    return '<div style="overflow-x:auto">' + "".join(blocks) + "</div>"
+
+
 def confused_pairs(test: dict, k: int = 5) -> pd.DataFrame:
     """The ``k`` (true, predicted) class pairs most often confused in one run's test metrics (video level)."""
     classes = list(test["per_class_accuracy"])

@@ -25,16 +25,29 @@ def class_distribution(manifest: pd.DataFrame, max_classes: int = 60):
     return fig
 
 
+def _one_value(ax, values: pd.Series, title: str, noun: str, unit: str = "") -> bool:
+    """Where every value is the same, say so in words instead of drawing a single bar; True when it did."""
+    if values.nunique() != 1:
+        return False
+    ax.text(0.5, 0.5, f"{values.iloc[0]}{unit} for all {len(values)} {noun}", ha="center", va="center", fontsize=12,
+            transform=ax.transAxes)
+    ax.set(title=title, xticks=[], yticks=[])
+    return True
+
+
 def video_properties(manifest: pd.DataFrame):
-    """Histograms of clip duration, frame count and fps, and the resolutions present."""
+    """Histograms of clip duration, frame count and fps, and the resolutions present (in words where only one)."""
     ok = manifest[manifest["status"] == "ok"]
     fig, axes = plt.subplots(1, 4, figsize=(16, 3.2))
     sns.histplot(ok["duration"], ax=axes[0], bins=30).set(xlabel="duration (s)", title="Duration")
     sns.histplot(ok["frames"], ax=axes[1], bins=30).set(xlabel="frames", title="Frames")
-    sns.countplot(x=ok["fps"].round(2), ax=axes[2]).set(xlabel="fps", title="Frame rate")
-    res = (ok["width"].astype(str) + "x" + ok["height"].astype(str)).value_counts()
-    axes[3].barh(res.index, res.values)
-    axes[3].set(title="Resolution", xlabel="videos")
+    if not _one_value(axes[2], ok["fps"].round(2), "Frame rate", "videos", " fps"):
+        sns.countplot(x=ok["fps"].round(2), ax=axes[2]).set(xlabel="fps", title="Frame rate")
+    res = ok["width"].astype(str) + "x" + ok["height"].astype(str)
+    if not _one_value(axes[3], res, "Resolution", "videos"):
+        counts = res.value_counts()
+        axes[3].barh(counts.index, counts.values)
+        axes[3].set(title="Resolution", xlabel="videos")
     fig.tight_layout()
     return fig
 
@@ -44,9 +57,12 @@ def groups_per_class(manifest: pd.DataFrame):
     present = manifest[manifest["present"]]
     per_group = present.groupby(["class", "group"]).size()
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.2))
-    sns.histplot(per_group.groupby(level=0).size(), ax=axes[0], discrete=True).set(
-        xlabel="groups per class", title="Groups per class")
-    sns.histplot(per_group.values, ax=axes[1], discrete=True).set(xlabel="clips per group", title="Clips per group")
+    groups = per_group.groupby(level=0).size()
+    if not _one_value(axes[0], groups, "Groups per class", "classes", " groups"):
+        sns.histplot(groups, ax=axes[0], discrete=True).set(xlabel="groups per class", title="Groups per class")
+    clips = pd.Series(per_group.values)
+    if not _one_value(axes[1], clips, "Clips per group", "groups", " clips"):
+        sns.histplot(clips, ax=axes[1], discrete=True).set(xlabel="clips per group", title="Clips per group")
     fig.tight_layout()
     return fig
 
@@ -97,7 +113,7 @@ def strip(frames: np.ndarray, title: str = "", labels: list[str] | None = None):
     return fig
 
 
-def learning_curves(history: list[dict]):
+def learning_curves(history: list[dict], title: str = ""):
     """Training loss, training and validation accuracy, and the learning rate per epoch."""
     df = pd.DataFrame(history)
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.4))
@@ -108,11 +124,36 @@ def learning_curves(history: list[dict]):
         axes[1].plot(df["epoch"], df[col], marker="o", label=col.replace("_acc/", " "))
     axes[1].set(title="accuracy (train: clips; val: videos, 1 view)", xlabel="epoch", ylim=(0, 1))
     axes[2].plot(df["epoch"], df["lr"], marker="o")
-    axes[2].set(title="learning rate (ExponentialLR per epoch)", xlabel="epoch", yscale="log")
+    axes[2].set(title="learning rate (stepped per epoch)", xlabel="epoch", yscale="log")
     for ax in axes[:2]:
         ax.legend()
     for ax in axes:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()  # after the title, so that it keeps its own room above the panels' titles
+    return fig
+
+
+def compared_curves(histories: dict[str, list[dict]], title: str = ""):
+    """Several runs on one figure: training loss and validation accuracy per epoch, one line per run (and per
+    dataset where a run trains on several), the learning rate of each run once."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.6))
+    for run, history in histories.items():
+        df = pd.DataFrame(history)
+        for col in [c for c in df if c.startswith("train_loss/")]:
+            axes[0].plot(df["epoch"], df[col], marker=".", label=f"{run} {col.split('/')[1]}")
+        for col in [c for c in df if c.startswith("val_acc/")] or ["val_acc"]:
+            axes[1].plot(df["epoch"], df[col], marker=".", label=f"{run} {col.partition('/')[2]}".strip())
+        axes[2].plot(df["epoch"], df["lr"], marker=".", label=run)
+    axes[0].set(title="training loss", xlabel="epoch")
+    axes[1].set(title="validation accuracy (videos)", xlabel="epoch", ylim=(0, 1))
+    axes[2].set(title="learning rate", xlabel="epoch", yscale="log")
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -134,9 +175,10 @@ def confusion(matrix, classes: list[str], title: str = "Confusion matrix (video 
 def temporal_probe(probes: dict[str, dict]):
     """Grouped bars: video accuracy with frames in order, shuffled and reversed, per model."""
     rows = [{"model": m, "frames": k, "video top-1": v["video_top1"]} for m, p in probes.items() for k, v in p.items()]
-    fig, ax = plt.subplots(figsize=(9, 3.5))
-    sns.barplot(pd.DataFrame(rows), x="model", y="video top-1", hue="frames", ax=ax)
-    ax.set(ylim=(0, 1), title="Temporal-order probe: a model that ignores time scores the same on all three")
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.55 * len(probes)))  # horizontal: long model labels never overlap
+    sns.barplot(pd.DataFrame(rows), y="model", x="video top-1", hue="frames", ax=ax, orient="h")
+    ax.set(xlim=(0, 1), ylabel="", title="Temporal-order probe: a model that ignores time scores the same on all three")
+    ax.legend(title="frames", fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
 

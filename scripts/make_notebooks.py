@@ -141,7 +141,7 @@ Each class is recorded in a few groups; the validation split keeps every group o
     code("viz.groups_per_class(table);"),
     md("## Five uniformly sampled frames of one video per class"),
     code("""first = table[table["status"] == "ok"].groupby("class").first()
-grid = {cls: read_frames(row.path, sampling.UniformFrames(5)(int(row.frames))[0]).numpy()
+grid = {cls: read_frames(row.path, sampling.UniformFrames(5)(int(row.frames))[0], frame_size=96).numpy()
         for cls, row in first.head(16).iterrows()}
 viz.frame_grid(grid);"""),
     md("""## Bad files
@@ -270,8 +270,7 @@ for m in names:
                      "joint": joint[m]["test"][name]["video_top1"]})
 display(pd.DataFrame(rows).round(3))"""),
     md("## Learning curves of the joint runs"),
-    code("""for m in names:
-    viz.learning_curves(joint[m]["history"]).suptitle(f"{m}, joint")"""),
+    code("""viz.compared_curves({m: joint[m]["history"] for m in names}, "joint runs, every model");"""),
     code("""results.record_key_metrics(out_dir, "08_joint_training", {
     f"{r['model']} {r['dataset']} joint-single": r["joint"] - r["single"] for r in rows})""", hide=True),
 ]))
@@ -440,13 +439,11 @@ if log_path.is_file():
 else:
     print("no run log: run the series with ./run_all.sh to time every notebook")"""),
     md("""## Speed: the recorded benchmarks
-The figures written by `benchmarks/*.py` (`benchmarks/results/*.json`), each with the machine it was measured on:
-decoders and the frame cache, forward and backward per model, demo training throughput and the share of each
-step spent waiting for data, full-profile data loading per worker, and generating the synthetic datasets. Rerun a
-benchmark to refresh its table."""),
-    code("""for name, bench in results.benchmark_tables(benchmarks_dir).items():
-    display(HTML(f"<h4>{name}</h4>"))
-    display(bench)"""),
+The figures written by `benchmarks/*.py` (`benchmarks/results/*.json`), one folded block per file (click to open),
+each with the machine it was measured on: decoders and the frame cache, forward and backward per model, demo
+training throughput and the share of each step spent waiting for data, the full profile's frame store (candidates,
+storage, loading per worker), and generating the synthetic datasets. Rerun a benchmark to refresh its table."""),
+    code("""display(HTML(results.benchmarks_html(results.benchmark_tables(benchmarks_dir))))"""),
     md("""## The reference report and the published numbers (full profile)
 This run's test top-1 (%) beside the reference report's table (Jan 2023; `reference_csv` may name a CSV
 `model,dataset,training,test top-1` to replace it) and the papers' single-model RGB results. The `reference`

@@ -120,3 +120,40 @@ def test_confused_pairs_and_hardest_videos_come_from_the_run():
     assert pairs.iloc[0][["true class", "predicted as", "videos"]].tolist() == ["sit", "stand", 1] and len(pairs) == 1
     hardest = results.hardest_videos(test, k=2)
     assert hardest["video"].tolist() == ["b.avi", "d.avi"] and hardest.iloc[0]["predicted"] == "stand"
+
+
+def test_benchmarks_fold_per_file_with_their_machine_and_no_absolute_paths(tmp_path):
+    results.write_benchmark(tmp_path / "speed.json", {"results": [{"model": "c3d", "data": "/tmp/x/y/clips",
+                                                                   "clips": 3.14159}]})
+    page = results.benchmarks_html(results.benchmark_tables(tmp_path))
+    assert page.count("<details>") == 1 and "<b>speed</b>: measured on" in page and "CPU cores" in page
+    assert "/tmp/x" not in page and "…/clips" in page and "3.142" in page
+
+
+def test_a_constant_property_is_said_in_words_not_drawn_as_one_bar():
+    import pandas as pd
+
+    from harutils import viz
+
+    table = pd.DataFrame({"status": ["ok"] * 4, "present": [True] * 4, "duration": [1.0, 2, 3, 4],
+                          "frames": [25, 50, 75, 100], "fps": [25.0] * 4, "width": [320, 320, 352, 320],
+                          "height": [240] * 4, "class": ["a", "a", "b", "b"], "group": [1, 2, 1, 2]})
+    fig = viz.video_properties(table)
+    assert [t.get_text() for t in fig.axes[2].texts] == ["25.0 fps for all 4 videos"] and not fig.axes[2].patches
+    assert not fig.axes[3].texts and len(fig.axes[3].patches) == 2  # two resolutions: drawn
+    groups = viz.groups_per_class(table)
+    assert [t.get_text() for a in groups.axes for t in a.texts] == ["2 groups for all 2 classes",
+                                                                   "1 clips for all 4 groups"]
+
+
+def test_runs_compared_on_one_figure_and_the_probe_labels_do_not_collide():
+    from harutils import viz
+
+    history = [{"epoch": e, "lr": 1e-3, "train_loss/ucf101": 2.0 / e, "train_loss/hmdb51": 2.5 / e,
+                "val_acc/ucf101": 0.2 * e, "val_acc/hmdb51": 0.1 * e, "val_acc": 0.15 * e} for e in (1, 2, 3)]
+    fig = viz.compared_curves({"c3d": history, "nonlocal": history}, "joint runs")
+    assert len(fig.axes) == 3 and len(fig.axes[0].lines) == 4 and len(fig.axes[1].lines) == 4
+    assert len(fig.axes[2].lines) == 2  # the learning rate once per run, not once per dataset
+    probe = viz.temporal_probe({f"model {i} (ucf101)": {k: {"video_top1": 0.5} for k in ("ordered", "shuffled")}
+                                for i in range(5)})
+    assert [t.get_text() for t in probe.axes[0].get_yticklabels()][0] == "model 0 (ucf101)"  # labels on the y axis
