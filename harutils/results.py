@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .data import stick_figures, synthetic
 from .runtime import environment
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,6 +57,8 @@ def collect_results(out_dir: str | Path) -> pd.DataFrame:
         cfg = m["config"]
         for dataset, t in m["test"].items():
             probe = t.get("temporal_order_probe", {})
+            root = (cfg.get("data_root") if dataset == cfg["dataset"] else cfg.get("joint_root")) or ""
+            pairs = pair_accuracy(t.get("per_class_accuracy", {}), dataset) if not root else {}
             rows.append({
                 "model": m["model"], "dataset": dataset,
                 "training": "joint" if cfg.get("joint_with") else "single",
@@ -66,11 +69,12 @@ def collect_results(out_dir: str | Path) -> pd.DataFrame:
                 "test video top-5": t["video_top5"], "mean class acc": t["mean_class_accuracy"],
                 "shuffled top-1": probe.get("shuffle", {}).get("video_top1"),
                 "reversed top-1": probe.get("reverse", {}).get("video_top1"),
+                "pairs acc": pairs.get("pairs"), "other classes acc": pairs.get("other classes"),
                 "views": t["views"], "params": m.get("parameters"), "epochs": len(m.get("history", [])),
                 "videos left out": sum(len(v) for v in t.get("left_out", {}).values()),
                 "train seconds": m["timings"]["fit_seconds"], "run": m["run"],
                 "classes": len(t.get("per_class_accuracy", {})), "seed": cfg.get("seed"),
-                "data root": (cfg.get("data_root") if dataset == cfg["dataset"] else cfg.get("joint_root")) or "",
+                "data root": root,
                 "device": cfg.get("device"), "gpu": m.get("environment", {}).get("gpu"),
             })
     frame = pd.DataFrame(rows)
@@ -181,6 +185,25 @@ def benchmarks_html(tables: dict[str, pd.DataFrame]) -> str:
     blocks = [f"<details><summary><b>{file}</b>: measured on {machine_line(tables.get(f'{file}: machine'))}"
               f"</summary>{''.join(parts)}</details>" for file, parts in files.items()]
     return '<div style="overflow-x:auto">' + "".join(blocks) + "</div>"
+
+
+def pair_classes(layout: str) -> set[str]:
+    """The synthetic classes that only temporal order or direction tells apart (both members of a pair present)."""
+    if layout not in synthetic.LAYOUTS:
+        return set()
+    classes = synthetic.LAYOUTS[layout]["classes"]
+    actions = {synthetic.action_of(c) for c in classes}
+    paired = {a for pair in stick_figures.TEMPORAL_PAIRS if set(pair) <= actions for a in pair}
+    return {c for c in classes if synthetic.action_of(c) in paired}
+
+
+def pair_accuracy(per_class: dict[str, float], layout: str) -> dict[str, float | None]:
+    """Mean per-class test accuracy on the temporal-pair classes and on the others (None where there are none)."""
+    pairs = pair_classes(layout)
+    on_pairs = [v for c, v in per_class.items() if c in pairs]
+    others = [v for c, v in per_class.items() if c not in pairs]
+    return {"pairs": sum(on_pairs) / len(on_pairs) if on_pairs else None,
+            "other classes": sum(others) / len(others) if others else None}
 
 
 def confused_pairs(test: dict, k: int = 5) -> pd.DataFrame:

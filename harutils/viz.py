@@ -183,6 +183,20 @@ def temporal_probe(probes: dict[str, dict]):
     return fig
 
 
+def pair_accuracy(table: pd.DataFrame):
+    """Per model: mean test accuracy on the classes only time tells apart against the other classes, with chance
+    on the pairs (half: a model blind to order cannot choose between the two of a pair) as a line."""
+    rows = table.melt(id_vars="model", value_vars=["pairs acc", "other classes acc"], var_name="classes",
+                      value_name="accuracy").dropna()
+    fig, ax = plt.subplots(figsize=(9, 1.2 + 0.55 * table["model"].nunique()))
+    sns.barplot(rows, y="model", x="accuracy", hue="classes", ax=ax, orient="h")
+    ax.axvline(0.5, color="black", ls=":", label="order-blind on the pairs (0.5)")
+    ax.set(xlim=(0, 1), ylabel="", title="Accuracy on the order/direction pairs and on the other classes")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 def gif_html(gif: bytes, width: int = 256, caption: str = "") -> str:
     """An <img> tag with the GIF inline, so it survives in the rendered HTML report."""
     data = base64.b64encode(gif).decode()

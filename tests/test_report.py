@@ -157,3 +157,12 @@ def test_runs_compared_on_one_figure_and_the_probe_labels_do_not_collide():
     probe = viz.temporal_probe({f"model {i} (ucf101)": {k: {"video_top1": 0.5} for k in ("ordered", "shuffled")}
                                 for i in range(5)})
     assert [t.get_text() for t in probe.axes[0].get_yticklabels()][0] == "model 0 (ucf101)"  # labels on the y axis
+
+
+def test_accuracy_on_the_temporal_pairs_and_on_the_other_classes():
+    assert results.pair_classes("ucf101") == {"SitDown", "StandUp", "RaiseArms", "LowerArms", "WalkLeft", "WalkRight"}
+    assert results.pair_classes("hmdb51") == {"sit_down", "stand_up", "walk_left", "walk_right"}
+    assert results.pair_classes("kinetics") == set()
+    per_class = {"SitDown": 1.0, "StandUp": 0.0, "Wave": 0.5, "Clap": 1.0}
+    assert results.pair_accuracy(per_class, "ucf101") == {"pairs": 0.5, "other classes": 0.75}
+    assert results.pair_accuracy({"Wave": 1.0}, "ucf101") == {"pairs": None, "other classes": 1.0}
