@@ -136,8 +136,27 @@ def changed_fields(recorded: dict, cfg: RunConfig) -> list[str]:
         recorded: the ``config`` saved with a checkpoint or in ``metrics.json``.
     """
     now = json.loads(json.dumps(cfg.to_dict(), default=str))  # as it would be recorded
+    recorded = upgraded(recorded)
     return sorted(k for k in now.keys() | recorded.keys()
                   if k not in NOT_IN_RESULT and now.get(k) != recorded.get(k))
+
+
+# Settings renamed since a run may have been recorded: old name -> (new name, old value -> new value).
+RENAMED = {"cache_frames": ("frame_store", {True: "arrays", False: "none"})}
+
+
+def upgraded(recorded: dict) -> dict:
+    """A config recorded by an earlier version, in today's names; a setting added since is given its default,
+    which is what that run computed with (``label_smoothing=0`` before smoothing existed)."""
+    out = dict(recorded)
+    for old, (new, values) in RENAMED.items():
+        if old in out and new not in out:
+            value = out.pop(old)
+            out[new] = values.get(value, value)
+    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig) if f.default is not dataclasses.MISSING}
+    for name, default in defaults.items():
+        out.setdefault(name, default)
+    return out
 
 
 def frame_settings(profile: str, data_dir: str = "data", frame_size: int | None = None) -> FrameSettings:

@@ -296,12 +296,14 @@ video_path: str = ""           # try the models on your own video (any file PyAV
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, display
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 
 from harutils import config, experiment, explain, explanation_scores, predict_video, results, runtime, viz
 from harutils.data import pipeline, stick_figures, synthetic
 from harutils.models import MODEL_NAMES
 
 warnings.filterwarnings("ignore", message="Setting backward hooks")
+set_matplotlib_formats("jpeg")  # frames and heat maps: JPEG is a fifth of the PNG, and the page has dozens
 names = [m.strip() for m in models.split(",") if m.strip()] or list(MODEL_NAMES)
 common = dict(recipe=recipe, weights_dir=weights_dir, data_root=data_root, split=split, epochs=epochs,
               device=device, wandb_mode=wandb_mode, out_dir=out_dir, data_dir=data_dir)

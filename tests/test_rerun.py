@@ -91,3 +91,13 @@ def test_the_training_cli_refuses_bad_epochs_in_one_line(epochs, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"epochs must be a whole number of at least 1, got {epochs}" in err
     assert "Traceback" not in err
+
+
+def test_a_run_recorded_before_a_rename_or_a_new_setting_is_the_same_run():
+    cfg = make_config("c3d", "ucf101", "demo")
+    recorded = json.loads(json.dumps(cfg.to_dict(), default=str))
+    recorded["cache_frames"] = recorded.pop("frame_store") == "arrays"  # the setting's name before the video store
+    del recorded["label_smoothing"]  # added since: that run had none
+    assert changed_fields(recorded, cfg) == []
+    recorded["cache_frames"] = False  # decoded the originals: not the demo's array cache
+    assert changed_fields(recorded, cfg) == ["frame_store"]
