@@ -16,10 +16,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from .data import stick_figures, synthetic
-from .results import REPO, collect_results, key_metrics_path
+from .results import BENCHMARKS_DIR, REPO, collect_results, key_metrics_path
 
 COLUMNS = ["model", "dataset", "training", "recipe", "val split", "val top-1", "test video top-1",
-           "test clip top-1", "shuffled top-1", "reversed top-1", "views", "epochs", "videos left out"]
+           "test clip top-1", "pairs acc", "other classes acc", "shuffled top-1", "reversed top-1", "views", "epochs",
+           "videos left out"]
+SEEDS_BENCHMARK = "demo_seeds_cpu.json"
 STYLE = """body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }
 td, th { padding: 4px 10px; border-bottom: 1px solid #ddd; text-align: left; }
@@ -112,6 +114,19 @@ def notebook_rows(log: list[dict], out_dir: Path) -> str:
     return "".join(rows)
 
 
+def measured_spread(profile: str, bench_dir: Path = BENCHMARKS_DIR) -> str:
+    """The run-to-run spread of each model's test top-1 where ``benchmarks/bench_demo_seeds.py`` measured it (the
+    demo profile), as one sentence; empty where it was not measured."""
+    path = bench_dir / SEEDS_BENCHMARK
+    if profile != "demo" or not path.is_file():
+        return ""
+    per_model = json.loads(path.read_text())["per_model"]
+    parts = [f"{html.escape(m)} {v['test_top1 mean']:.2f} ± {v['test_top1 std']:.2f}" for m, v in per_model.items()]
+    seeds = max((v["seeds"] for v in per_model.values()), default=0)
+    return (f"<p>Measured run-to-run spread (mean ± standard deviation of test top-1 over {seeds} seeds, "
+            f"<code>benchmarks/bench_demo_seeds.py</code>): {'; '.join(parts)}.</p>")
+
+
 def write_index(reports: Path, log: list[dict], out_dir: Path, profile: str) -> Path:
     """Write ``reports/index.html`` (see the module docstring)."""
     results = collect_results(out_dir)
@@ -125,7 +140,10 @@ def write_index(reports: Path, log: list[dict], out_dir: Path, profile: str) -> 
 A model that guesses scores chance; on the synthetic data some classes differ only in the order of their frames
 (sit down / stand up, raise / lower arms, walk left / right), so a model blind to order cannot exceed the
 order-blind ceiling, while one that uses time can reach 1. One run is one draw: rerun a model with another seed
-(<code>python -m harutils.experiment --model M --seed S</code>) before reading a small difference as real.</p>
+(<code>python -m harutils.experiment --model M --seed S</code>) before reading a small difference as real.
+<i>pairs acc</i> is the mean accuracy on the classes only order or direction tells apart (0.5 for a model blind
+to order), <i>other classes acc</i> on the rest.</p>
+{measured_spread(profile)}
 {guide.to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep="–", border=0)}
 {results_figure(results, guide)}
 <h2>Results</h2>

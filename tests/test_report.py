@@ -166,3 +166,14 @@ def test_accuracy_on_the_temporal_pairs_and_on_the_other_classes():
     per_class = {"SitDown": 1.0, "StandUp": 0.0, "Wave": 0.5, "Clap": 1.0}
     assert results.pair_accuracy(per_class, "ucf101") == {"pairs": 0.5, "other classes": 0.75}
     assert results.pair_accuracy({"Wave": 1.0}, "ucf101") == {"pairs": None, "other classes": 1.0}
+
+
+def test_the_index_states_the_measured_run_to_run_spread(tmp_path):
+    from harutils import index_page
+
+    assert index_page.measured_spread("demo", tmp_path) == ""  # not measured: nothing claimed
+    results.write_benchmark(tmp_path / index_page.SEEDS_BENCHMARK, {"per_model": {
+        "i3d": {"seeds": 3, "test_top1 mean": 0.7, "test_top1 std": 0.05}}})
+    line = index_page.measured_spread("demo", tmp_path)
+    assert "3 seeds" in line and "i3d 0.70 ± 0.05" in line
+    assert index_page.measured_spread("full", tmp_path) == ""  # the demo's spread says nothing of the full profile
