@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as out:
         for seed in [int(s) for s in args.seeds.split(",")]:
             for model in args.models.split(","):
-                rows.append(one_run(model, seed, out, args.data_dir))
+                rows.append(one_run(model, seed, f"{out}/seed{seed}", args.data_dir))  # run folders omit the seed
                 print(rows[-1], flush=True)
     results.write_benchmark(args.out, {"per_model": summary(rows), "runs": rows,
                                        "setup": {"dataset": f"synthetic, {DATASET} layout", "profile": "demo"}})
