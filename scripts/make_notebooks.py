@@ -421,10 +421,10 @@ reach 1."""),
 probes = {f"{r['model']} ({r['dataset']})": {"ordered": {"video_top1": r["test video top-1"]},
                                              "shuffled": {"video_top1": r["shuffled top-1"]},
                                              "reversed": {"video_top1": r["reversed top-1"]}} for r in single}
-viz.temporal_probe(probes);
+viz.temporal_probe(probes)
 on_pairs = honest[(honest["training"] == "single") & honest["pairs acc"].notna()]
 if len(on_pairs):
-    viz.pair_accuracy(on_pairs.assign(model=on_pairs["model"] + " (" + on_pairs["dataset"] + ")"));"""),
+    viz.pair_accuracy(on_pairs.assign(model=on_pairs["model"] + " (" + on_pairs["dataset"] + ")"))"""),
     md("""## The cost of a leaky validation split
 The same model trained with a random validation split (clips of one group on both sides) and with the group-aware
 split. The leaky split's validation accuracy overstates the test accuracy; the group-aware one does not."""),
