@@ -119,11 +119,13 @@ class, and the files that do not decode.
     code("""from pathlib import Path
 
 from IPython.display import display
+from matplotlib_inline.backend_inline import set_matplotlib_formats
 
 from harutils import results, viz
 from harutils.data import datasets, manifest, sampling
 from harutils.data.video import read_frames
 
+set_matplotlib_formats("jpeg")  # the page shows 80 video frames: JPEG keeps it light
 ds = datasets.open_dataset(dataset, data_root, split, "train", data_dir=data_dir)
 print(ds.name, "at", results.shown_path(ds.root), "-", len(ds.classes), "classes")""", hide=True),
     md("""## The manifest
