@@ -139,13 +139,16 @@ def compared_curves(histories: dict[str, list[dict]], title: str = ""):
     """Several runs on one figure: training loss and validation accuracy per epoch, one line per run (and per
     dataset where a run trains on several), the learning rate of each run once."""
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.6))
+    rates = {run: [r["lr"] for r in history] for run, history in histories.items()}
+    same_rate = len({tuple(r) for r in rates.values()}) == 1
     for run, history in histories.items():
         df = pd.DataFrame(history)
         for col in [c for c in df if c.startswith("train_loss/")]:
             axes[0].plot(df["epoch"], df[col], marker=".", label=f"{run} {col.split('/')[1]}")
         for col in [c for c in df if c.startswith("val_acc/")] or ["val_acc"]:
             axes[1].plot(df["epoch"], df[col], marker=".", label=f"{run} {col.partition('/')[2]}".strip())
-        axes[2].plot(df["epoch"], df["lr"], marker=".", label=run)
+        if not same_rate or run == next(iter(histories)):
+            axes[2].plot(df["epoch"], df["lr"], marker=".", label="every run" if same_rate else run)
     axes[0].set(title="training loss", xlabel="epoch")
     axes[1].set(title="validation accuracy (videos)", xlabel="epoch", ylim=(0, 1))
     axes[2].set(title="learning rate", xlabel="epoch", yscale="log")
@@ -178,7 +181,7 @@ def temporal_probe(probes: dict[str, dict]):
     fig, ax = plt.subplots(figsize=(9, 1.2 + 0.55 * len(probes)))  # horizontal: long model labels never overlap
     sns.barplot(pd.DataFrame(rows), y="model", x="video top-1", hue="frames", ax=ax, orient="h")
     ax.set(xlim=(0, 1), ylabel="", title="Temporal-order probe: a model that ignores time scores the same on all three")
-    ax.legend(title="frames", fontsize=8, loc="lower right")
+    ax.legend(title="frames", fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
 
@@ -192,7 +195,7 @@ def pair_accuracy(table: pd.DataFrame):
     sns.barplot(rows, y="model", x="accuracy", hue="classes", ax=ax, orient="h")
     ax.axvline(0.5, color="black", ls=":", label="order-blind on the pairs (0.5)")
     ax.set(xlim=(0, 1), ylabel="", title="Accuracy on the order/direction pairs and on the other classes")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
 

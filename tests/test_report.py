@@ -153,7 +153,9 @@ def test_runs_compared_on_one_figure_and_the_probe_labels_do_not_collide():
                 "val_acc/ucf101": 0.2 * e, "val_acc/hmdb51": 0.1 * e, "val_acc": 0.15 * e} for e in (1, 2, 3)]
     fig = viz.compared_curves({"c3d": history, "nonlocal": history}, "joint runs")
     assert len(fig.axes) == 3 and len(fig.axes[0].lines) == 4 and len(fig.axes[1].lines) == 4
-    assert len(fig.axes[2].lines) == 2  # the learning rate once per run, not once per dataset
+    assert len(fig.axes[2].lines) == 1  # the same learning rate in every run: drawn once, not hidden under copies
+    slower = [{**row, "lr": row["lr"] / 2} for row in history]
+    assert len(viz.compared_curves({"c3d": history, "i3d": slower}).axes[2].lines) == 2  # once per run
     probe = viz.temporal_probe({f"model {i} (ucf101)": {k: {"video_top1": 0.5} for k in ("ordered", "shuffled")}
                                 for i in range(5)})
     assert [t.get_text() for t in probe.axes[0].get_yticklabels()][0] == "model 0 (ucf101)"  # labels on the y axis
