@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data-root", default="")
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1] / "data"))
     parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated (default: all five)")
+    parser.add_argument("--models", default=",".join(MODEL_NAMES), help="comma-separated (default: all)")
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as out:

@@ -1,10 +1,10 @@
 """harutils: the package behind the temporal human action recognition series.
 
 Layers, imports pointing down only (``tests/test_structure.py``): ``data`` (video I/O, datasets, splits, sampling,
-the frame cache, a run's data pipeline, the synthetic dataset and its actor masks) -> ``models`` (the five models,
+the frame cache, a run's data pipeline, the synthetic dataset and its actor masks) -> ``models`` (the six models,
 one file each with its builder and card, in a registry) -> the engine (``config``, ``recipes``, ``train``,
-``evaluate``, ``checkpoints``, ``runtime``) -> explanations and figures (``explain``, ``explanation_scores``,
-``viz``, ``tracking``) -> the runners (``experiment``, ``series``, ``results``, ``index_page``).
+``evaluate``, ``checkpoints``, ``runtime``, ``pretext``) -> explanations and figures (``explain``,
+``explanation_scores``, ``viz``, ``tracking``) -> the runners (``experiment``, ``series``, ``results``, ``index_page``).
 
 Vocabulary, one name per concept everywhere:
 

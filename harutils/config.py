@@ -19,10 +19,11 @@ from .models import MODEL_NAMES
 from .recipes import PROFILES, settings
 
 DATASETS = ("ucf101", "hmdb51")
+PRETEXTS = ("", "playback")  # what a run learns: the labels, or a self-supervised task (harutils.pretext)
 
 
-# Models trained jointly on UCF101 + HMDB51 (notebook 08): the reference's three on the demo profile, which must fit
-# in 15 CPU minutes with the rest of the series; all five on the full profile.
+# Models trained jointly on UCF101 + HMDB51 (notebook 09): the reference's three on the demo profile, which must fit
+# in 15 CPU minutes with the rest of the series; all six on the full profile.
 _JOINT_MODELS = {"demo": ("late_fusion", "c3d", "nonlocal"), "full": MODEL_NAMES}
 
 
@@ -93,12 +94,18 @@ class RunConfig:
     joint_root: str = ""  # its data root (empty: its synthetic default)
     joint_schedule: str = "alternate"
     leaky_val: bool = False  # the random validation split that leaks groups (only to measure its cost)
+    pretext: str = ""  # "" (the labels) | "playback" (self-supervised: forward, backward or shuffled?)
+    label_fraction: float = 1.0  # share of each class's training clips kept (the label-efficiency curve)
+    init_from: str = ""  # a finished run's folder (or best.pt) whose weights, all but the head, start this run
 
     @property
     def run_name(self) -> str:
         data = f"{self.dataset}+{self.joint_with}" if self.joint_with else self.dataset
         leak = "_leakyval" if self.leaky_val else ""
-        return f"{self.model}_{data}_split{self.split}_{self.profile}{leak}"
+        task = f"_{self.pretext}" if self.pretext else ""
+        labels = f"_labels{round(self.label_fraction * 100)}" if self.label_fraction < 1 else ""
+        init = "_finetuned" if self.init_from else ""
+        return f"{self.model}_{data}_split{self.split}_{self.profile}{leak}{task}{labels}{init}"
 
     @property
     def run_dir(self) -> Path:
@@ -126,7 +133,9 @@ def summary(cfg: RunConfig) -> str:
     return (f"{cfg.model} on {data} split {cfg.split} ({cfg.profile} profile{recipe}, {cfg.model_size} model): "
             f"{cfg.epochs} epochs, batch {cfg.batch_size}, {cfg.optimizer} at lr {cfg.lr:g}, {cfg.scheduler} schedule, "
             f"frames at {cfg.frame_size} px from the {cfg.frame_store} store, {cfg.test_views} test views, "
-            f"seed {cfg.seed}")
+            f"seed {cfg.seed}" + (f"; pretext task: {cfg.pretext}" if cfg.pretext else "")
+            + (f"; {cfg.label_fraction:.0%} of the labels" if cfg.label_fraction < 1 else "")
+            + (f"; starting from {Path(cfg.init_from).name}" if cfg.init_from else ""))
 
 
 def changed_fields(recorded: dict, cfg: RunConfig) -> list[str]:
@@ -197,8 +206,12 @@ def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **pa
     if merged.get("joint_with") and "epochs" not in params:
         # a joint epoch covers both datasets: half the epochs, unless the profile names a model's own
         merged["epochs"] = joint_epochs or max(1, round(merged["epochs"] * 0.5))
-    if merged.get("order_probe") is None:
-        merged["order_probe"] = not merged.get("joint_with")
+    if merged.get("pretext", "") not in PRETEXTS:
+        raise ValueError(f"pretext must be one of {PRETEXTS}, got {merged['pretext']!r}")
+    if not 0 < merged.get("label_fraction", 1.0) <= 1:
+        raise ValueError(f"label_fraction must be in (0, 1], got {merged['label_fraction']!r}")
+    if merged.get("order_probe") is None:  # the probe measures an action classifier, not a pretext task
+        merged["order_probe"] = not merged.get("joint_with") and not merged.get("pretext")
     if not isinstance(merged["epochs"], int) or merged["epochs"] < 1:
         raise ValueError(f"epochs must be a whole number of at least 1, got {merged['epochs']!r}")
     return RunConfig(model=model, dataset=dataset, profile=profile, **merged)

@@ -27,7 +27,7 @@ import torch
 from torch import distributed as dist
 from torch import nn
 
-from . import evaluate
+from . import evaluate, pretext
 from .checkpoints import load_checkpoint
 from .config import RunConfig, changed_fields, make_config
 from .data.pipeline import DataBundle, build_data, class_count, make_loader
@@ -45,11 +45,14 @@ def run_datasets(cfg: RunConfig) -> list[str]:
 
 def build_run_model(cfg: RunConfig, num_classes: dict[str, int]) -> nn.Module:
     """The run's model: a registered model with the recipe's options and weights (named weights from the run's
-    weights folder), normalised as the recipe says, wrapped in a JointModel (which carries its card) for joint
-    runs."""
+    weights folder, or a finished run's with ``init_from``), normalised as the recipe says, wrapped in a JointModel
+    (which carries its card) for joint runs; a pretext run has the pretext task's outputs."""
+    num_classes = pretext.class_counts(cfg, num_classes)
     with environment_variable(WEIGHTS_ENV, cfg.weights_dir):
         model = build_model(cfg.model, num_classes[cfg.dataset], model_size=cfg.model_size,
                             pretrained=cfg.pretrained, **cfg.model_options)
+    if cfg.init_from:
+        model.card = replace(model.card, weights=pretext.initialise_from(model, cfg.init_from))
     if cfg.normalisation == "imagenet":  # the reference report normalised every model with ImageNet's statistics
         model.card = replace(model.card, preprocessing=IMAGENET)
     return JointModel(model, num_classes) if cfg.joint_with else model
@@ -169,7 +172,7 @@ def _run(cfg: RunConfig, progress: bool) -> dict:
     names = run_datasets(cfg)
     model = build_run_model(cfg, {n: class_count(cfg, n, progress and info.main) for n in names})
     t_data = time.perf_counter()
-    bundles = {n: build_data(cfg, model.card, n, progress and info.main) for n in names}
+    bundles = {n: pretext.for_run(cfg, build_data(cfg, model.card, n, progress and info.main)) for n in names}
     seconds = {"data_and_cache_seconds": time.perf_counter() - t_data}
     if progress and info.main:
         print(f"training {cfg.run_name} ({cfg.epochs} epochs)")  # names the epoch lines that follow

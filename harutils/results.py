@@ -55,6 +55,8 @@ def collect_results(out_dir: str | Path) -> pd.DataFrame:
     for path in sorted(Path(out_dir).glob("*/metrics.json")):
         m = json.loads(path.read_text())
         cfg = m["config"]
+        if cfg.get("pretext") or cfg.get("label_fraction", 1) < 1 or cfg.get("init_from"):
+            continue  # the self-supervised notebook's runs: a pretext task, or another experiment's labels
         for dataset, t in m["test"].items():
             probe = t.get("temporal_order_probe", {})
             root = (cfg.get("data_root") if dataset == cfg["dataset"] else cfg.get("joint_root")) or ""
@@ -195,6 +197,22 @@ def pair_classes(layout: str) -> set[str]:
     actions = {synthetic.action_of(c) for c in classes}
     paired = {a for pair in stick_figures.TEMPORAL_PAIRS if set(pair) <= actions for a in pair}
     return {c for c in classes if synthetic.action_of(c) in paired}
+
+
+def label_efficiency(runs: dict[tuple[float, str], dict], dataset: str) -> pd.DataFrame:
+    """The label-efficiency curve: test accuracy per share of labels and start ("from scratch", "pretrained").
+
+    Args:
+        runs: ``(label fraction, start) -> metrics`` of finished runs.
+    """
+    rows = []
+    for (share, start), m in sorted(runs.items()):
+        t = m["test"][dataset]
+        pairs = pair_accuracy(t["per_class_accuracy"], dataset) if not m["config"].get("data_root") else {}
+        rows.append({"labels": share, "start": start, "train clips": t["sizes"]["train"],
+                     "test video top-1": t["video_top1"], "pairs acc": pairs.get("pairs"),
+                     "other classes acc": pairs.get("other classes"), "train seconds": m["timings"]["fit_seconds"]})
+    return pd.DataFrame(rows)
 
 
 def pair_accuracy(per_class: dict[str, float], layout: str) -> dict[str, float | None]:

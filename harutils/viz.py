@@ -270,3 +270,19 @@ def predictions_over_time(table: pd.DataFrame, title: str):
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
+
+
+def label_efficiency(curve: pd.DataFrame):
+    """Test accuracy against the share of labels used, one line per start (from scratch, pretrained)."""
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for start, rows in curve.groupby("start"):
+        ax.plot(rows["labels"] * 100, rows["test video top-1"], marker="o", label=start)
+        for _, r in rows.iterrows():
+            ax.annotate(f"{r['test video top-1']:.2f}", (r["labels"] * 100, r["test video top-1"]),
+                        textcoords="offset points", xytext=(4, 4), fontsize=8)
+    ax.set(xscale="log", xlabel="labelled training clips (% of each class)", ylabel="test video top-1",
+           title="Label efficiency", ylim=(0, 1.05))
+    ax.set_xticks(sorted(curve["labels"].unique() * 100), [f"{v:g}%" for v in sorted(curve["labels"].unique() * 100)])
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig

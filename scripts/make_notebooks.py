@@ -233,17 +233,24 @@ NOTEBOOKS.append(model_notebook("07", "nonlocal", "Non-local network", "nonlocal
     "I3D with embedded-Gaussian non-local blocks (Wang et al.): every position attends to every other position in "
     "space and time. The blocks start as the identity."))
 
-NOTEBOOKS.append(("08_joint_training", [
-    md("""# 08 · Joint training on UCF101 and HMDB51
+NOTEBOOKS.append(model_notebook("08", "vivit", "ViViT: a video transformer", "vivit",
+    "Beyond the reference, its first named next step: ViViT's factorised encoder (Arnab et al., ICCV 2021). A "
+    "spatial transformer (an ImageNet ViT-B/16 at full size, its patch embedding inflated to 2-frame tubelets) "
+    "encodes each time step; a temporal transformer attends across the time steps. The demo trains a narrow "
+    "version of the same class from scratch: transformers lack the convolutions' built-in locality, so watch how "
+    "it fares on a few hundred clips against the 3D CNNs."))
+
+NOTEBOOKS.append(("09_joint_training", [
+    md("""# 09 · Joint training on UCF101 and HMDB51
 One backbone, one head per dataset, batches from the two datasets in turn: the setting that gave the reference
 report its best result. Each model trained jointly is compared with the same model trained on each dataset alone.
 
 **Reads** both datasets (synthetic by default: they share some classes and differ in others) and the single-dataset
-UCF101 runs of notebooks 03-07 when present. **Writes** the joint runs and the single-dataset HMDB51 runs under
+UCF101 runs of notebooks 03-08 when present. **Writes** the joint runs and the single-dataset HMDB51 runs under
 `artifacts/`, and key metrics."""),
     params(PARAMS_TRAIN + '''
 joint_root: str = ""            # HMDB51 root (empty: the synthetic HMDB51-layout dataset)
-models: str = ""                # comma-separated; empty: the profile's (demo: LF, C3D, NL; full: all five)'''),
+models: str = ""                # comma-separated; empty: the profile's (demo: LF, C3D, NL; full: all six)'''),
     code("""import pandas as pd
 from IPython.display import display
 
@@ -259,7 +266,7 @@ Each epoch alternates batches of the two datasets; the loss and validation accur
 the best checkpoint is chosen on their mean."""),
     code("""joint = {m: experiment.run(config.make_config(m, dataset, profile, data_root=data_root, joint_with=other,
                                          joint_root=joint_root, **common)) for m in names}"""),
-    md("## Single-dataset runs for comparison (the ones notebooks 03-07 did not train)"),
+    md("## Single-dataset runs for comparison (the ones notebooks 03-08 did not train)"),
     code("""single = {}
 for m in names:
     for name, root in ((dataset, data_root), (other, joint_root)):
@@ -273,12 +280,12 @@ for m in names:
 display(pd.DataFrame(rows).round(3))"""),
     md("## Learning curves of the joint runs"),
     code("""viz.compared_curves({m: joint[m]["history"] for m in names}, "joint runs, every model");"""),
-    code("""results.record_key_metrics(out_dir, "08_joint_training", {
+    code("""results.record_key_metrics(out_dir, "09_joint_training", {
     f"{r['model']} {r['dataset']} joint-single": r["joint"] - r["single"] for r in rows})""", hide=True),
 ]))
 
-NOTEBOOKS.append(("09_qualitative_analysis", [
-    md("""# 09 · Qualitative analysis: activation maps, Grad-CAM, guided backpropagation, scored
+NOTEBOOKS.append(("10_qualitative_analysis", [
+    md("""# 10 · Qualitative analysis: activation maps, Grad-CAM, guided backpropagation, scored
 Where do the trained models look, and which frames matter? For the 3D models (I3D, C3D, Non-local) the maps live
 in space and time; for the 2D per-frame models (Late Fusion, LRCN) Grad-CAM is computed on each frame. On the
 synthetic dataset the generator knows where the actor and its moving limbs are in every frame, so each map is
@@ -286,7 +293,7 @@ synthetic dataset the generator knows where the actor and its moving limbs are i
 whether its mass over time follows the frames where the limbs move. The examples shown are the best and the worst
 explained test clips of each model and a clip of a class only time tells apart.
 
-**Reads** the best checkpoints of notebooks 03-07 (a missing one is trained first) and the actor masks of the
+**Reads** the best checkpoints of notebooks 03-08 (a missing one is trained first) and the actor masks of the
 synthetic test videos. **Writes** nothing but key metrics."""),
     params(PARAMS_TRAIN + '''
 models: str = ""               # comma-separated; "": every registered model
@@ -320,7 +327,7 @@ right below, the Grad-CAM overlay as an animation."""),
     code("""scored, stages, tests = [], {}, {}
 for m in names:
     cfg = config.make_config(m, dataset, profile, **common)
-    experiment.run(cfg)  # trains first when notebooks 03-07 have not run
+    experiment.run(cfg)  # trains first when notebooks 03-08 have not run
     model = experiment.load_trained_model(cfg).to(runtime.resolve_device(cfg.device))  # where the model trained
     test = tests[m] = pipeline.build_data(cfg, model.card, progress=False).test
     picks = {i: "" for i in explanation_scores.spread(len(test), clips)}
@@ -378,13 +385,73 @@ for m in names:
                                                 cfg.frame_stride)
     viz.predictions_over_time(over_time, f"{m} on {own.rsplit('/', 1)[-1]}")
     plt.show()"""),
-    code("""results.record_key_metrics(out_dir, "09_qualitative_analysis", {"models explained": len(names)} | (
+    code("""results.record_key_metrics(out_dir, "10_qualitative_analysis", {"models explained": len(names)} | (
     {} if summary is None else {f"{m} Grad-CAM actor lift": summary.loc[(m, "Grad-CAM"), "actor lift"]
                                 for m in names}))""", hide=True),
 ]))
 
-NOTEBOOKS.append(("10_results", [
-    md("""# 10 · Results
+NOTEBOOKS.append(("11_self_supervised", [
+    md("""# 11 · Self-supervised pretraining: what are labels worth?
+The reference report's last named next step. A backbone first learns without labels, on a **pretext task** whose
+answer the video itself gives: is the clip playing *forward*, *backward*, or with its frames *shuffled*? (Misra et
+al., "Shuffle and Learn", 2016; Wei et al., "Arrow of Time", 2018.) It is then fine-tuned on the actions with 10%
+and with 100% of the training labels, against the same network trained from scratch on the same clips. The
+**label-efficiency curve** is the result: how much of the labels' work the pretext task did.
+
+Why this pretext and not VideoMAE's masked reconstruction: it asks for exactly what the series is about (order and
+direction in time), a small 3D CNN learns it in a CPU minute, and it needs no decoder; masked reconstruction pays
+off only with a transformer, long pretraining and many clips. Every run here starts from random weights on both
+profiles (on the full one, the pretext task uses the real datasets' training videos, without their labels).
+
+**Reads** the dataset. **Writes** its runs under `artifacts/self_supervised/` (kept out of the results table: a
+pretext task's accuracy is not an action result) and key metrics."""),
+    params(PARAMS_TRAIN + '''
+model: str = "i3d"              # the backbone pretrained and compared (any registered model)
+pretext_epochs: int | None = None  # None: as epochs (None: the profile's for that model)
+label_fractions: str = "0.1,1.0"   # shares of each class's training labels, comma-separated'''),
+    code("""from pathlib import Path
+
+from IPython.display import display
+
+from harutils import config, experiment, results, viz
+
+common = dict(recipe=recipe, weights_dir=weights_dir, data_root=data_root, split=split, device=device,
+              wandb_mode=wandb_mode, out_dir=str(Path(out_dir) / "self_supervised"), data_dir=data_dir,
+              pretrained=False)
+shares = [float(f) for f in label_fractions.split(",") if f.strip()]
+pre_cfg = config.make_config(model, dataset, profile, pretext="playback", epochs=pretext_epochs or epochs, **common)
+print(config.summary(pre_cfg))""", hide=True),
+    md("""## Pretraining on the pretext task, without labels
+Each training clip is shown forward, backward or shuffled at random, and the network learns which. Chance is 1/3.
+Periodic actions (waving, clapping) look alike forward and backward, so a perfect score is not expected."""),
+    code("pretext_run = experiment.run(pre_cfg)"),
+    code("""pretext_test = pretext_run["test"][dataset]
+print(f"pretext test accuracy: {pretext_test['video_top1']:.3f} (chance 0.333)")
+viz.confusion(pretext_test["confusion_matrix"], list(pretext_test["per_class_accuracy"]),
+              "Pretext task: how is the clip playing?");"""),
+    md("""## Fine-tuning on the actions, against training from scratch
+The same network and schedule; the pretrained runs start from the pretext run's weights (all but its head). The
+10% runs see the same labelled clips (at least one per class)."""),
+    code("""runs = {}
+for share in shares:
+    for start, init in (("from scratch", ""), ("pretrained", str(pre_cfg.run_dir))):
+        cfg = config.make_config(model, dataset, profile, epochs=epochs, label_fraction=share, init_from=init,
+                                 **common)
+        runs[(share, start)] = experiment.run(cfg, progress=False)
+curve = results.label_efficiency(runs, dataset)
+display(curve.round(3))"""),
+    md("""## The label-efficiency curve
+Where the pretrained line lies above the one from scratch, the pretext task did part of the labels' work. On the
+synthetic data, watch the classes only time separates (the pair accuracy column)."""),
+    code("viz.label_efficiency(curve);"),
+    code("""gain = curve.pivot_table(index="labels", columns="start", values="test video top-1")
+results.record_key_metrics(out_dir, "11_self_supervised", {"pretext accuracy": pretext_test["video_top1"]} | {
+    f"gain at {share:.0%} labels": float(gain.loc[share, "pretrained"] - gain.loc[share, "from scratch"])
+    for share in gain.index})""", hide=True),
+]))
+
+NOTEBOOKS.append(("12_results", [
+    md("""# 12 · Results
 Everything measured by the series in one place: the reference-style table (validation and test accuracy, UCF101
 and HMDB51, single-dataset and joint training, every model), video- and clip-level accuracy, top-5 and mean-class
 accuracy, the temporal-order probe, what a leaky validation split costs, and the run time of every notebook.
@@ -468,7 +535,7 @@ Every setting in which `reference` (the report as published) and `improved` diff
 report is silent."""),
     code("""display(pd.DataFrame(recipes.differences()))
 display(pd.Series(recipes.REASONS, name="why"))"""),
-    code("""results.record_key_metrics(out_dir, "10_results", {"runs": table["run"].nunique(),
+    code("""results.record_key_metrics(out_dir, "12_results", {"runs": table["run"].nunique(),
     "leaky val overstatement": float(leak.loc["leaky", "validation - test"])})""", hide=True),
 ]))
 

@@ -77,6 +77,10 @@ def test_full_size_forward_shape(name):
         with torch.device("meta"):
             model = build_model(name, 11, model_size="paper")
             out = model(torch.empty(2, 3, 16, 112, 112))
+    elif name == "vivit":  # position embeddings of ViT-B/16 at 224 px; 2 frames = one time step
+        model = build_model(name, 11, model_size="paper", num_frames=2).eval()
+        with torch.no_grad():
+            out = model(torch.randn(1, 3, 2, 224, 224))
     else:
         t = 2 if name in ("late_fusion", "lrcn") else 8
         with torch.no_grad():

@@ -17,13 +17,13 @@ from conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 TRAINING = {"03_late_fusion": "late_fusion", "04_c3d": "c3d", "05_lrcn": "lrcn", "06_i3d": "i3d",
-            "07_nonlocal": "nonlocal"}
+            "07_nonlocal": "nonlocal", "08_vivit": "vivit"}
 
 
 def test_the_series_is_complete():
     names = [nb.stem for nb in NOTEBOOKS]
-    assert names == ["01_dataset_exploration", "02_frame_extraction", *TRAINING, "08_joint_training",
-                     "09_qualitative_analysis", "10_results"]
+    assert names == ["01_dataset_exploration", "02_frame_extraction", *TRAINING, "09_joint_training",
+                     "10_qualitative_analysis", "11_self_supervised", "12_results"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -109,6 +109,18 @@ def test_joint_and_leaky_runs_exist(series):
         assert f"{model}_ucf101+hmdb51_split1_demo" in runs
         assert f"{model}_hmdb51_split1_demo" in runs
     assert "late_fusion_ucf101_split1_demo_leakyval" in runs
+
+
+@pytest.mark.notebook
+def test_the_self_supervised_notebook_draws_its_curve(series):
+    runs = {p.parent.name for p in (series["artifacts"] / "self_supervised").glob("*/metrics.json")}
+    assert runs == {"i3d_ucf101_split1_demo_playback", "i3d_ucf101_split1_demo_labels10",
+                    "i3d_ucf101_split1_demo_labels10_finetuned", "i3d_ucf101_split1_demo",
+                    "i3d_ucf101_split1_demo_finetuned"}
+    metrics = json.loads((series["artifacts"] / "key_metrics" / "11_self_supervised.json").read_text())
+    assert set(metrics) == {"pretext accuracy", "gain at 10% labels", "gain at 100% labels"}
+    page = (series["reports"] / "11_self_supervised.html").read_text()
+    assert "Label efficiency" in page or page.count("<img") >= 2
 
 
 @pytest.mark.notebook
@@ -237,12 +249,12 @@ def test_the_runner_passes_every_declared_parameter():
 
     args = SimpleNamespace(profile="demo", device="cpu", epochs=1, out_dir="/a", data_dir="/d", reports="r",
                            ucf101="/u", hmdb51="/h")
-    params = series._parameters_for(REPO / "notebooks" / "08_joint_training.ipynb", args)
+    params = series._parameters_for(REPO / "notebooks" / "09_joint_training.ipynb", args)
     assert params["epochs"] == 1 and params["device"] == "cpu" and params["joint_root"] == "/h"
     assert params["data_root"] == "/u" and params["out_dir"] == "/a"
-    assert "reports_dir" not in params  # 08 does not declare it
+    assert "reports_dir" not in params  # 09 does not declare it
     args.reference = "ref.csv"
-    params = series._parameters_for(REPO / "notebooks" / "10_results.ipynb", args)
+    params = series._parameters_for(REPO / "notebooks" / "12_results.ipynb", args)
     assert params["reference_csv"] == str(Path("ref.csv").resolve())
     assert "reference_csv" not in series._parameters_for(REPO / "notebooks" / "03_late_fusion.ipynb", args)
 
@@ -270,7 +282,7 @@ def test_only_refuses_notebooks_that_do_not_exist(only, capsys):
 
 @pytest.mark.notebook
 def test_the_qualitative_notebook_scores_every_models_maps(series):
-    metrics = json.loads((series["artifacts"] / "key_metrics" / "09_qualitative_analysis.json").read_text())
+    metrics = json.loads((series["artifacts"] / "key_metrics" / "10_qualitative_analysis.json").read_text())
     lifts = {k: v for k, v in metrics.items() if k.endswith("Grad-CAM actor lift")}
     assert {k.split()[0] for k in lifts} == set(TRAINING.values())
     assert all(_finite(v) and v > 0 for v in lifts.values()), lifts

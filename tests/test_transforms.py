@@ -44,3 +44,19 @@ def test_frames_smaller_than_the_crop_are_refused_not_padded(training):
         ClipTransform((224, 224), training=training, preprocessing=UNNORMALISED)(_frames(h=128, w=170))
     with pytest.raises(ValueError, match="smaller than the 224x224 crop"):
         ClipTransform((224, 224), training=training, preprocessing=UNNORMALISED, resize=128)
+
+
+def test_randaugment_applies_one_policy_to_every_frame_of_a_clip():
+    """RandAugment for video: the sampled operations and magnitudes are the clip's, not each frame's."""
+    clip = _frames(t=1).expand(6, -1, -1, -1)  # six copies of one image
+    plain = ClipTransform((32, 32), training=True, preprocessing=UNNORMALISED, crop=False)
+    augmented = ClipTransform((32, 32), training=True, preprocessing=UNNORMALISED, crop=False, randaugment=True)
+    changed = 0
+    for seed in range(8):
+        torch.manual_seed(seed)
+        out = augmented(clip)
+        assert all(torch.equal(out[:, 0], out[:, t]) for t in range(1, 6)), f"seed {seed}: frames augmented apart"
+        changed += not torch.equal(out, plain(clip))
+    assert changed >= 6, "RandAugment left most clips unchanged"
+    evaluation = ClipTransform((32, 32), training=False, preprocessing=UNNORMALISED, crop=False, randaugment=True)
+    torch.testing.assert_close(evaluation(clip), plain(clip))  # never at test time

@@ -1,4 +1,4 @@
-"""The five models of the series, in a registry: the one place that lists their names.
+"""The six models of the series, in a registry: the one place that lists their names.
 
 ``build_model(name, num_classes, model_size="paper"|"small", pretrained=None, **overrides)`` returns an
 ``nn.Module`` taking ``(B, 3, T, H, W)`` float clips and returning ``(B, num_classes)`` logits. Every model also
@@ -9,7 +9,7 @@ has ``features(clip) -> (B, F)``, ``num_features``, ``head``, and a :class:`~har
 ``pretrained``: None (random initialisation), ``"imagenet"`` (torchvision weights for the 2D backbones, inflated
 for I3D and Non-local) or a path to a local checkpoint (C3D Sports-1M ``c3d.pickle``, Kinetics-400 I3D/Non-local).
 Each builder lives beside its class: :mod:`.late_fusion`, :mod:`.c3d`, :mod:`.lrcn`, :mod:`.i3d`,
-:mod:`.nonlocal_net`.
+:mod:`.nonlocal_net`, :mod:`.vivit` (the video transformer, beyond the reference).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from .joint import JointModel
 from .late_fusion import LateFusion, build_late_fusion
 from .lrcn import LRCN, build_lrcn
 from .nonlocal_net import NonLocalI3D, build_nonlocal
+from .vivit import ViViT, build_vivit
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "late_fusion": build_late_fusion,
@@ -33,6 +34,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "lrcn": build_lrcn,
     "i3d": build_i3d,
     "nonlocal": build_nonlocal,
+    "vivit": build_vivit,
 }
 MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
 
@@ -50,4 +52,4 @@ def build_model(name: str, num_classes: int, model_size: str = "paper", pretrain
 
 
 __all__ = ["MODELS", "MODEL_NAMES", "MODEL_SIZES", "build_model", "ModelCard", "JointModel", "C3D", "I3D", "LRCN",
-           "LateFusion", "NonLocalI3D"]
+           "LateFusion", "NonLocalI3D", "ViViT"]
