@@ -199,6 +199,27 @@ def pair_classes(layout: str) -> set[str]:
     return {c for c in classes if synthetic.action_of(c) in paired}
 
 
+def randaugment_comparison(bench_dir: str | Path = BENCHMARKS_DIR) -> pd.DataFrame | None:
+    """Per model, demo test top-1 without and with RandAugment (means over the seeds of
+    ``benchmarks/bench_demo_seeds.py --randaugment both``), the difference, the seed spread and a verdict: a
+    difference within twice the larger spread is called no difference. None when that benchmark has not run."""
+    path = Path(bench_dir) / "randaugment_demo_cpu.json"
+    if not path.is_file():
+        return None
+    runs = pd.DataFrame(json.loads(path.read_text())["runs"])
+    by = runs.groupby(["model", "randaugment"])
+    mean, std = by["test_top1"].mean().unstack(), by["test_top1"].std(ddof=0).unstack()
+    out = pd.DataFrame({"without": mean[False], "with": mean[True], "with - without": mean[True] - mean[False],
+                        "seed std without": std[False], "seed std with": std[True],
+                        "pairs acc without": by["pairs_accuracy"].mean().unstack()[False],
+                        "pairs acc with": by["pairs_accuracy"].mean().unstack()[True],
+                        "seeds": runs.groupby("model")["seed"].nunique()})
+    spread = 2 * out[["seed std without", "seed std with"]].max(axis=1)
+    out["verdict"] = ["no difference" if abs(d) <= s else ("helps" if d > 0 else "hurts")
+                      for d, s in zip(out["with - without"], spread, strict=True)]
+    return out
+
+
 def label_efficiency(runs: dict[tuple[float, str], dict], dataset: str) -> pd.DataFrame:
     """The label-efficiency curve: test accuracy per share of labels and start ("from scratch", "pretrained").
 

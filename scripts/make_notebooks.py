@@ -508,6 +508,16 @@ for leaky in (False, True):
 leak = pd.DataFrame(leak).T
 leak["validation - test"] = leak["validation"] - leak["test"]
 display(leak.round(3))"""),
+    md("""## Does RandAugment help?
+The reference report found that augmentation did not help. Here each demo model trained with and without
+RandAugment (one sampled policy per clip, alike on every frame) over several seeds, by
+`benchmarks/bench_demo_seeds.py --randaugment both` (its figures, `benchmarks/results/randaugment_demo_cpu.json`,
+were measured on the machine named under "Speed"). A difference within twice the seed spread is no difference."""),
+    code("""augmentation = results.randaugment_comparison(benchmarks_dir)
+if augmentation is None:
+    print("not measured yet: .venv/bin/python benchmarks/bench_demo_seeds.py --randaugment both")
+else:
+    display(augmentation.round(3))"""),
     md("## Run time of every notebook"),
     code("""log_path = Path(reports_dir) / "run_log.json"
 if log_path.is_file():

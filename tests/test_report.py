@@ -1,5 +1,7 @@
 """The report's side-by-side table: this run, the published numbers, and the reference report's when supplied."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -179,3 +181,17 @@ def test_the_index_states_the_measured_run_to_run_spread(tmp_path):
     line = index_page.measured_spread("demo", tmp_path)
     assert "3 seeds" in line and "i3d 0.70 ± 0.05" in line
     assert index_page.measured_spread("full", tmp_path) == ""  # the demo's spread says nothing of the full profile
+
+
+def test_randaugment_comparison_calls_small_differences_none(tmp_path):
+    assert results.randaugment_comparison(tmp_path) is None  # not measured: the notebook says how to measure it
+    runs = []
+    for seed, (i3d_off, i3d_on, lf_off, lf_on) in enumerate([(0.70, 0.90, 0.50, 0.52), (0.72, 0.88, 0.52, 0.50)]):
+        for model, off, on in (("i3d", i3d_off, i3d_on), ("late_fusion", lf_off, lf_on)):
+            for augmented, top1 in ((False, off), (True, on)):
+                runs.append({"model": model, "randaugment": augmented, "seed": seed, "test_top1": top1,
+                             "pairs_accuracy": top1 - 0.1})
+    (tmp_path / "randaugment_demo_cpu.json").write_text(json.dumps({"runs": runs}))
+    table = results.randaugment_comparison(tmp_path)
+    assert table.loc["i3d", "with - without"] == pytest.approx(0.18) and table.loc["i3d", "verdict"] == "helps"
+    assert table.loc["late_fusion", "verdict"] == "no difference" and table.loc["i3d", "seeds"] == 2
