@@ -40,10 +40,12 @@ class ViViTSpec:
     temporal_layers: int
     heads: int
     mlp: int
+    embed_norm: bool = False  # LayerNorm on the tubelet embeddings (timm's and Swin's "patch norm")
 
 
 VIT_B16 = ViViTSpec(patch=16, tubelet=2, hidden=768, spatial_layers=12, temporal_layers=4, heads=12, mlp=3072)
-SMALL = ViViTSpec(patch=8, tubelet=2, hidden=64, spatial_layers=3, temporal_layers=2, heads=4, mlp=128)
+SMALL = ViViTSpec(patch=8, tubelet=2, hidden=64, spatial_layers=3, temporal_layers=2, heads=4, mlp=128,
+                  embed_norm=True)
 SMALL_INPUT = (8, 64, 64)
 IMAGENET_HOW = ("Pass 'imagenet' (torchvision's vit_b_16-c867db91.pth from the weights folder or the torch cache) or "
                 "the path of a checkpoint in torchvision's ViT-B/16 layout (class_token, conv_proj.weight, "
@@ -60,11 +62,14 @@ class SpatialViT(nn.Module):
         self.class_token = nn.Parameter(torch.zeros(1, 1, spec.hidden))
         kernel = (spec.tubelet, spec.patch, spec.patch)
         self.conv_proj = nn.Conv3d(3, spec.hidden, kernel_size=kernel, stride=kernel)
-        self.encoder = Encoder((side // spec.patch) ** 2 + 1, spec.spatial_layers, spec.heads, spec.hidden, spec.mlp,
-                               dropout, dropout)
         fan_in = 3 * spec.tubelet * spec.patch * spec.patch  # torchvision's initialisation of the patch embedding
         nn.init.trunc_normal_(self.conv_proj.weight, std=(1.0 / fan_in) ** 0.5)
         nn.init.zeros_(self.conv_proj.bias)
+        # the demo's clips (raw [0, 1] values less the mean frame, std about 0.03) would embed far below the
+        # position embeddings: normalising the embeddings lets the small model learn as fast as the 3D CNNs
+        self.embed_norm = nn.LayerNorm(spec.hidden) if spec.embed_norm else nn.Identity()
+        self.encoder = Encoder((side // spec.patch) ** 2 + 1, spec.spatial_layers, spec.heads, spec.hidden, spec.mlp,
+                               dropout, dropout)
 
 
 class ViViT(nn.Module):
@@ -91,7 +96,7 @@ class ViViT(nn.Module):
         """(B, 3, T, H, W) -> (B, T', D): the spatial encoder's class token of each time step (T' = T / tubelet)."""
         x = self.spatial.conv_proj(clip)  # (B, D, T', h, w)
         b, d, t, h, w = x.shape
-        x = x.permute(0, 2, 3, 4, 1).reshape(b * t, h * w, d)
+        x = self.spatial.embed_norm(x.permute(0, 2, 3, 4, 1).reshape(b * t, h * w, d))
         x = torch.cat([self.spatial.class_token.expand(b * t, -1, -1), x], dim=1)
         encoder = self.spatial.encoder  # torchvision's Encoder.forward, with the patch grid before the last layer
         x = encoder.dropout(x + encoder.pos_embedding)
