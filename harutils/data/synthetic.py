@@ -309,8 +309,9 @@ def generate(layout: str, out: str | Path, seed: int = 0, classes=None, groups: 
     return out
 
 
-DEFAULTS = {"ucf101": {"groups": 8, "clips_per_group": 4, "frames": (32, 48)},
-            "hmdb51": {"groups": 8, "clips_per_group": 2, "frames": (32, 48)}}
+# many scenes, few clips each (8 groups of 4 left 5 training scenes: I3D 0.63; 20 groups of 2: 0.80, same recipe)
+DEFAULTS = {"ucf101": {"groups": 20, "clips_per_group": 2, "frames": (32, 48)},
+            "hmdb51": {"groups": 16, "clips_per_group": 1, "frames": (32, 48)}}
 
 
 def ensure_default(layout: str, data_dir: str | Path = "data", seed: int = 0, progress: bool = True) -> Path:
@@ -340,9 +341,8 @@ def main(argv=None) -> int:
     parser.add_argument("--clips-per-group", type=int, default=3)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)
-    root = generate(args.layout, args.out, args.seed, args.classes, args.groups, args.clips_per_group,
-                    workers=args.workers)
-    print(f"wrote a synthetic {args.layout} dataset to {root}")
+    print("wrote a synthetic dataset to", generate(args.layout, args.out, args.seed, args.classes, args.groups,
+                                                   args.clips_per_group, workers=args.workers))
     return 0
 
 
