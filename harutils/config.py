@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .data import synthetic
 from .data.pipeline import FrameSettings
 from .models import MODEL_NAMES
 from .recipes import PROFILES, settings
@@ -97,6 +98,7 @@ class RunConfig:
     pretext: str = ""  # "" (the labels) | "playback" (self-supervised: forward, backward or shuffled?)
     label_fraction: float = 1.0  # share of each class's training clips kept (the label-efficiency curve)
     init_from: str = ""  # a finished run's folder (or best.pt) whose weights, all but the head, start this run
+    data_version: str = ""  # the synthetic dataset's generator and size where no data root is given (filled in)
 
     @property
     def run_name(self) -> str:
@@ -176,6 +178,18 @@ def frame_settings(profile: str, data_dir: str = "data", frame_size: int | None 
     return FrameSettings(data_dir, frame_size or base["frame_size"], base["frame_store"])
 
 
+def data_version(dataset: str, data_root: str, joint_with: str | None = None, joint_root: str = "") -> str:
+    """Which synthetic dataset a run reads where it has no data root of its own: a run recorded on an earlier
+    version of the generator or its default size is another run, not one to report as complete."""
+    def one(name: str, root: str) -> str:
+        if root:
+            return ""
+        d = synthetic.DEFAULTS[name]
+        return f"{name}: synthetic v{synthetic.FORMAT_VERSION}, {d['groups']} groups x {d['clips_per_group']} clips"
+
+    return "; ".join(v for v in (one(dataset, data_root), one(joint_with, joint_root) if joint_with else "") if v)
+
+
 def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **params) -> RunConfig:
     """Build a :class:`RunConfig` from parameters, filling what is ``None`` from the profile.
 
@@ -206,6 +220,8 @@ def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **pa
     if merged.get("joint_with") and "epochs" not in params:
         # a joint epoch covers both datasets: half the epochs, unless the profile names a model's own
         merged["epochs"] = joint_epochs or max(1, round(merged["epochs"] * 0.5))
+    merged["data_version"] = data_version(dataset, merged.get("data_root", ""), merged.get("joint_with"),
+                                          merged.get("joint_root", ""))
     if merged.get("pretext", "") not in PRETEXTS:
         raise ValueError(f"pretext must be one of {PRETEXTS}, got {merged['pretext']!r}")
     if not 0 < merged.get("label_fraction", 1.0) <= 1:

@@ -101,3 +101,17 @@ def test_a_run_recorded_before_a_rename_or_a_new_setting_is_the_same_run():
     assert changed_fields(recorded, cfg) == []
     recorded["cache_frames"] = False  # decoded the originals: not the demo's array cache
     assert changed_fields(recorded, cfg) == ["frame_store"]
+
+
+def test_a_run_on_another_version_of_the_synthetic_dataset_is_another_run():
+    """Runs recorded before the demo dataset grew (or by an older generator) are not reported as this run."""
+    cfg = make_config("c3d", "ucf101", "demo")
+    assert cfg.data_version.startswith("ucf101: synthetic v") and "groups x" in cfg.data_version
+    recorded = json.loads(json.dumps(cfg.to_dict(), default=str))
+    recorded["data_version"] = "ucf101: synthetic v3, 8 groups x 4 clips"
+    assert changed_fields(recorded, cfg) == ["data_version"]
+    del recorded["data_version"]  # recorded before the field existed: which data it read is unknown
+    assert changed_fields(recorded, cfg) == ["data_version"]
+    assert make_config("c3d", "ucf101", "demo", data_root="/real/UCF-101").data_version == ""
+    joint = make_config("c3d", "ucf101", "demo", joint_with="hmdb51")
+    assert joint.data_version.count("synthetic") == 2
