@@ -138,13 +138,16 @@ def describe(summary: pd.DataFrame) -> list[str]:
 def stage_layers(model) -> dict[str, str]:
     """The last block of each stage of a model, coarse to fine: where Grad-CAM can look (the card names the last).
 
-    ResNets (every model but C3D) have stages res2..res5 (``layer1``..``layer4``); C3D conv2..conv5b."""
+    ResNets (Late Fusion, LRCN, I3D, Non-local) have stages res2..res5 (``layer1``..``layer4``); C3D conv2..conv5b;
+    ViViT one token map (the patch tokens before the spatial encoder's last layer)."""
     resnet = re.match(r"(.*)layer\d\.\d+$", model.card.explain_layer)
     if resnet:
         prefix = resnet.group(1)
         return {f"res{s + 1}": f"{prefix}layer{s}.{len(model.get_submodule(f'{prefix}layer{s}')) - 1}"
                 for s in (4, 3, 2, 1)}
-    return {name: name for name in ("conv5b", "conv4b", "conv3b", "conv2")}
+    if model.card.explain_layer.startswith("conv"):
+        return {name: name for name in ("conv5b", "conv4b", "conv3b", "conv2")}
+    return {"tokens": model.card.explain_layer}
 
 
 def score_stages(model, dataset, indices) -> pd.DataFrame:

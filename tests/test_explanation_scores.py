@@ -91,3 +91,4 @@ def test_every_stage_can_be_explained_and_small_models_explain_at_res3():
         stages = scores.stage_layers(model)
         assert len(stages) == 4 and all(model.get_submodule(path) is not None for path in stages.values())
     assert build_model("c3d", 3, model_size="paper").card.explain_layer == "conv5b"
+    assert scores.stage_layers(build_model("vivit", 3, model_size="small")) == {"tokens": "patch_grid"}
