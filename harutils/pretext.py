@@ -27,8 +27,16 @@ from .checkpoints import load_checkpoint
 from .config import RunConfig
 from .data.pipeline import DataBundle
 from .models.weights import load_matching
+from .recipes import DEMO_SELF_SUPERVISED
 
 PLAYBACK = ["forward", "backward", "shuffled"]
+
+
+def epochs_for(profile: str, epochs: int | None, pretext_epochs: int | None) -> tuple[int | None, int | None]:
+    """(pretext, fine-tuning) epochs: those given, else on the demo its budget (``recipes.DEMO_SELF_SUPERVISED``),
+    else None (the profile's epochs for the model). A given ``epochs`` alone sets both (``run_all.sh --epochs``)."""
+    demo = DEMO_SELF_SUPERVISED if profile == "demo" else {}
+    return (pretext_epochs or epochs or demo.get("pretext_epochs"), epochs or demo.get("epochs"))
 
 
 def playback_order(kind: int, frames: int, generator: torch.Generator) -> torch.Tensor:

@@ -407,19 +407,20 @@ profiles (on the full one, the pretext task uses the real datasets' training vid
 pretext task's accuracy is not an action result) and key metrics."""),
     params(PARAMS_TRAIN + '''
 model: str = "i3d"              # the backbone pretrained and compared (any registered model)
-pretext_epochs: int | None = None  # None: as epochs (None: the profile's for that model)
+pretext_epochs: int | None = None  # None: as epochs, else the demo's budget (6), else the profile's
 label_fractions: str = "0.1,1.0"   # shares of each class's training labels, comma-separated'''),
     code("""from pathlib import Path
 
 from IPython.display import display
 
-from harutils import config, experiment, results, viz
+from harutils import config, experiment, pretext, results, viz
 
 common = dict(recipe=recipe, weights_dir=weights_dir, data_root=data_root, split=split, device=device,
               wandb_mode=wandb_mode, out_dir=str(Path(out_dir) / "self_supervised"), data_dir=data_dir,
               pretrained=False)
 shares = [float(f) for f in label_fractions.split(",") if f.strip()]
-pre_cfg = config.make_config(model, dataset, profile, pretext="playback", epochs=pretext_epochs or epochs, **common)
+pretext_epochs, tune_epochs = pretext.epochs_for(profile, epochs, pretext_epochs)
+pre_cfg = config.make_config(model, dataset, profile, pretext="playback", epochs=pretext_epochs, **common)
 print(config.summary(pre_cfg))""", hide=True),
     md("""## Pretraining on the pretext task, without labels
 Each training clip is shown forward, backward or shuffled at random, and the network learns which. Chance is 1/3.
@@ -435,7 +436,7 @@ The same network and schedule; the pretrained runs start from the pretext run's 
     code("""runs = {}
 for share in shares:
     for start, init in (("from scratch", ""), ("pretrained", str(pre_cfg.run_dir))):
-        cfg = config.make_config(model, dataset, profile, epochs=epochs, label_fraction=share, init_from=init,
+        cfg = config.make_config(model, dataset, profile, epochs=tune_epochs, label_fraction=share, init_from=init,
                                  **common)
         runs[(share, start)] = experiment.run(cfg, progress=False)
 curve = results.label_efficiency(runs, dataset)
