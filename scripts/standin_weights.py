@@ -2,7 +2,8 @@
 
 For smoke runs of the full profile on a machine without the real files (an offline GPU box, CI): the loading,
 inflation and training code paths run exactly as with the real files, but the accuracies mean nothing. It writes
-torchvision's ``resnet50-0676ba61.pth`` and ``resnet152-394f9c45.pth`` (V1 layout, no BatchNorm counters),
+torchvision's ``resnet50-0676ba61.pth`` and ``resnet152-394f9c45.pth`` (V1 layout, no BatchNorm counters) and
+``vit_b_16-c867db91.pth`` (ViViT's spatial encoder),
 c3d-pytorch's ``c3d.pickle`` and the Caffe2 conversions ``i3d_r50_kinetics.pth`` and ``i3d_r50_nl_kinetics.pth``.
 It refuses to overwrite a file that is already there, so it can never replace real weights.
 
@@ -38,6 +39,8 @@ def standin_states() -> dict[str, dict[str, torch.Tensor]]:
         enum = torchvision.models.get_model_weights(f"resnet{depth}").IMAGENET1K_V1
         torch.manual_seed(depth)
         states[Path(enum.url).name] = torchvision.models.get_model(f"resnet{depth}", weights=None).state_dict()
+    torch.manual_seed(16)
+    states[Path(torchvision.models.ViT_B_16_Weights.IMAGENET1K_V1.url).name] = torchvision.models.vit_b_16().state_dict()
     torch.manual_seed(3)
     c3d = build_model("c3d", 487, "paper").state_dict()
     states[NAMED_WEIGHTS[("c3d", "sports1m")].name] = {k.replace("head.1.", "fc8."): v for k, v in c3d.items()}

@@ -271,7 +271,8 @@ def test_standin_weights_load_as_the_real_files_would(tmp_path, monkeypatch):
     kinetics = torch.load(folder / "i3d_r50_nl_kinetics.pth", weights_only=True)
     assert len(kinetics) == 327 and "layer2.1.nl.theta.weight" in kinetics
     assert len(torch.load(folder / "c3d.pickle", weights_only=True)) == 22
-    for name, weights in [("c3d", "sports1m"), ("nonlocal", "kinetics400"), ("late_fusion", "imagenet")]:
+    for name, weights in [("c3d", "sports1m"), ("nonlocal", "kinetics400"), ("late_fusion", "imagenet"),
+                          ("vivit", "imagenet")]:
         model = build_model(name, 7, model_size="paper", pretrained=weights)
         assert str(folder) in model.card.weights and "missing 0" in model.card.weights, model.card.weights
     again = subprocess.run([sys.executable, str(script), str(folder)], capture_output=True, text=True)
