@@ -40,7 +40,8 @@ def standin_states() -> dict[str, dict[str, torch.Tensor]]:
         torch.manual_seed(depth)
         states[Path(enum.url).name] = torchvision.models.get_model(f"resnet{depth}", weights=None).state_dict()
     torch.manual_seed(16)
-    states[Path(torchvision.models.ViT_B_16_Weights.IMAGENET1K_V1.url).name] = torchvision.models.vit_b_16().state_dict()
+    vit_file = Path(torchvision.models.ViT_B_16_Weights.IMAGENET1K_V1.url).name
+    states[vit_file] = torchvision.models.vit_b_16().state_dict()
     torch.manual_seed(3)
     c3d = build_model("c3d", 487, "paper").state_dict()
     states[NAMED_WEIGHTS[("c3d", "sports1m")].name] = {k.replace("head.1.", "fc8."): v for k, v in c3d.items()}
