@@ -9,12 +9,13 @@ results notebook).
     .venv/bin/python benchmarks/bench_demo_seeds.py [--seeds 0,1,2] [--models i3d,c3d]
     .venv/bin/python benchmarks/bench_demo_seeds.py --randaugment both --seeds 0,1 --models i3d,late_fusion,vivit
 Writes benchmarks/results/demo_seeds_cpu.json; with ``--randaugment both``, randaugment_demo_cpu.json (the
-with/without comparison the results notebook shows).
+with/without comparison the results notebook shows). ``--models`` reruns those models and keeps the others' rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -58,6 +59,16 @@ def summary(rows: list[dict]) -> dict:
     return out
 
 
+def kept_rows(path: Path, rerun: set[str]) -> list[dict]:
+    """The earlier runs of the models not run again (``--models`` refreshes those models' rows, keeps the rest)."""
+    if not path.is_file():
+        return []
+    kept = [r for r in json.loads(path.read_text())["runs"] if r["model"] not in rerun]
+    if kept:
+        print(f"keeping the earlier runs of {', '.join(dict.fromkeys(r['model'] for r in kept))} from {path.name}")
+    return kept
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="0,1,2")
@@ -78,6 +89,7 @@ def main(argv=None) -> int:
                     folder = f"{out}/seed{seed}{'_randaugment' if augmented else ''}"
                     rows.append(one_run(model, seed, folder, args.data_dir, augmented))
                     print(rows[-1], flush=True)
+    rows = kept_rows(args.out, {r["model"] for r in rows}) + rows
     results.write_benchmark(args.out, {"per_model": summary(rows), "runs": rows,
                                        "setup": {"dataset": f"synthetic, {DATASET} layout", "profile": "demo"}})
     return 0
