@@ -224,7 +224,7 @@ def test_config_profiles():
     assert make_config("c3d", "ucf101", joint_with="hmdb51").epochs == 5
     assert make_config("c3d", "ucf101", joint_with="hmdb51", epochs=2).epochs == 2
     assert joint_models("demo") == ["late_fusion", "c3d", "nonlocal"]
-    assert joint_models("full") == ["late_fusion", "c3d", "lrcn", "i3d", "nonlocal"]
+    assert joint_models("full") == ["late_fusion", "c3d", "lrcn", "i3d", "nonlocal", "vivit"]
     assert joint_models("demo", " i3d, lrcn ") == ["i3d", "lrcn"]
     with pytest.raises(ValueError, match="unknown models"):
         joint_models("full", "resnet")
