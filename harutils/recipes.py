@@ -30,11 +30,11 @@ DEMO = {
     # a transformer from scratch learns slower than the 3D CNNs: 10 epochs at 1e-3 left it at 0.20-0.29
     "vivit": {"epochs": 30, "lr": 5e-4, "scheduler": "cosine"},
 }
-# frame stride 4: the 8-frame clips span 32 of the videos' 32-48 frames, the whole action (at stride 2 they saw half
-# of a sit-down, which looks like a squat): I3D 0.63 -> 0.82 on the same data
 # The self-supervised notebook's demo budget (about a CPU minute and a half for its five runs): pretext and
 # fine-tuning epochs; on the full profile both are the model's own.
 DEMO_SELF_SUPERVISED = {"pretext_epochs": 6, "epochs": 10}
+# frame stride 4: the 8-frame clips span 32 of the videos' 32-48 frames, the whole action (at stride 2 they saw half
+# of a sit-down, which looks like a squat): I3D 0.63 -> 0.82 on the same data
 DEMO_BASE = {"recipe": "demo", "model_size": "small", "batch_size": 8, "frame_size": 64, "frame_store": "arrays",
              "frame_stride": 4, "hflip": False, "subtract_mean_frame": True, "test_views": 5, "num_workers": 0,
              "device": "cpu", "pretrained": None}

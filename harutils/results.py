@@ -60,7 +60,7 @@ def collect_results(out_dir: str | Path) -> pd.DataFrame:
         for dataset, t in m["test"].items():
             probe = t.get("temporal_order_probe", {})
             root = (cfg.get("data_root") if dataset == cfg["dataset"] else cfg.get("joint_root")) or ""
-            pairs = pair_accuracy(t.get("per_class_accuracy", {}), dataset) if not root else {}
+            pairs = pair_accuracy(t.get("per_class_accuracy", {}), dataset, root)
             rows.append({
                 "model": m["model"], "dataset": dataset,
                 "training": "joint" if cfg.get("joint_with") else "single",
@@ -229,15 +229,18 @@ def label_efficiency(runs: dict[tuple[float, str], dict], dataset: str) -> pd.Da
     rows = []
     for (share, start), m in sorted(runs.items()):
         t = m["test"][dataset]
-        pairs = pair_accuracy(t["per_class_accuracy"], dataset) if not m["config"].get("data_root") else {}
+        pairs = pair_accuracy(t["per_class_accuracy"], dataset, m["config"].get("data_root", ""))
         rows.append({"labels": share, "start": start, "train clips": t["sizes"]["train"],
                      "test video top-1": t["video_top1"], "pairs acc": pairs.get("pairs"),
                      "other classes acc": pairs.get("other classes"), "train seconds": m["timings"]["fit_seconds"]})
     return pd.DataFrame(rows)
 
 
-def pair_accuracy(per_class: dict[str, float], layout: str) -> dict[str, float | None]:
-    """Mean per-class test accuracy on the temporal-pair classes and on the others (None where there are none)."""
+def pair_accuracy(per_class: dict[str, float], layout: str, data_root: str = "") -> dict[str, float | None]:
+    """Mean per-class test accuracy on the temporal-pair classes and on the others (None where there are none, and
+    for both on a real dataset: a ``data_root`` of the user's has no temporal pairs)."""
+    if data_root:
+        return {"pairs": None, "other classes": None}
     pairs = pair_classes(layout)
     on_pairs = [v for c, v in per_class.items() if c in pairs]
     others = [v for c, v in per_class.items() if c not in pairs]

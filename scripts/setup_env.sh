@@ -26,8 +26,8 @@ quiet_pip() {
   "$venv/bin/python" -m pip "$@" >"$pip_log" 2>&1 || status=$?
   grep -v "is ignored: it is neither a file nor a directory" "$pip_log" >&2 || true
   if [ "$status" -ne 0 ]; then
-    echo "[setup] 'pip $*' failed (exit $status); free disk: $(df -h "$root" | awk 'NR==2 {print $4}')." >&2
-    echo "[setup] remedy: free some disk (the venv needs about 7 GB), then rerun; nothing was marked done." >&2
+    echo "[setup] 'pip $*' failed (exit $status; its output is above); free disk: $(df -h "$root" | awk 'NR==2 {print $4}')." >&2
+    echo "[setup] remedy: fix what pip names (a full disk: the venv needs about 7 GB), then rerun; nothing was marked done." >&2
     exit "$status"
   fi
 }

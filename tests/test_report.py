@@ -195,3 +195,9 @@ def test_randaugment_comparison_calls_small_differences_none(tmp_path):
     table = results.randaugment_comparison(tmp_path)
     assert table.loc["i3d", "with - without"] == pytest.approx(0.18) and table.loc["i3d", "verdict"] == "helps"
     assert table.loc["late_fusion", "verdict"] == "no difference" and table.loc["i3d", "seeds"] == 2
+
+
+def test_real_datasets_have_no_pair_columns():
+    per_class = {"SitDown": 1.0, "StandUp": 0.0, "Wave": 0.5}
+    assert results.pair_accuracy(per_class, "ucf101", data_root="/data/UCF-101") == {"pairs": None,
+                                                                                     "other classes": None}
