@@ -41,7 +41,7 @@ def one_run(model: str, seed: int, out: str, data_dir: str, randaugment: bool = 
                                                                                DATASET).items()},
             "shuffled_top1": round(probe["shuffle"]["video_top1"], 4),
             "reversed_top1": round(probe["reverse"]["video_top1"], 4),
-            "epochs": cfg.epochs, "seconds": round(time.perf_counter() - start, 1)}
+            "epochs": cfg.epochs, "seconds": round(time.perf_counter() - start, 1), "data_version": cfg.data_version}
 
 
 def summary(rows: list[dict]) -> dict:
@@ -59,11 +59,16 @@ def summary(rows: list[dict]) -> dict:
     return out
 
 
-def kept_rows(path: Path, rerun: set[str]) -> list[dict]:
-    """The earlier runs of the models not run again (``--models`` refreshes those models' rows, keeps the rest)."""
+def kept_rows(path: Path, rerun: set[str], data_version: str) -> list[dict]:
+    """The earlier runs of the models not run again (``--models`` refreshes those models' rows, keeps the rest), if
+    they were trained on the same version of the synthetic dataset; those of another version are dropped, saying so."""
     if not path.is_file():
         return []
-    kept = [r for r in json.loads(path.read_text())["runs"] if r["model"] not in rerun]
+    earlier = [r for r in json.loads(path.read_text())["runs"] if r["model"] not in rerun]
+    kept = [r for r in earlier if r.get("data_version") == data_version]
+    if len(kept) < len(earlier):
+        print(f"dropping {len(earlier) - len(kept)} earlier runs of {path.name}: trained on another version of the "
+              f"synthetic dataset (not {data_version})")
     if kept:
         print(f"keeping the earlier runs of {', '.join(dict.fromkeys(r['model'] for r in kept))} from {path.name}")
     return kept
@@ -89,7 +94,7 @@ def main(argv=None) -> int:
                     folder = f"{out}/seed{seed}{'_randaugment' if augmented else ''}"
                     rows.append(one_run(model, seed, folder, args.data_dir, augmented))
                     print(rows[-1], flush=True)
-    rows = kept_rows(args.out, {r["model"] for r in rows}) + rows
+    rows = kept_rows(args.out, {r["model"] for r in rows}, rows[-1]["data_version"]) + rows
     results.write_benchmark(args.out, {"per_model": summary(rows), "runs": rows,
                                        "setup": {"dataset": f"synthetic, {DATASET} layout", "profile": "demo"}})
     return 0

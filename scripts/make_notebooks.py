@@ -161,11 +161,12 @@ NOTEBOOKS.append(("02_frame_extraction", [
 The three sampling strategies of the series, drawn on one video so you can see which frames each model gets:
 **5 uniform frames** (Late Fusion, LRCN), **one 16-frame clip** (C3D, I3D, Non-local in training) and **five
 16-frame clips** (the video-level evaluation). Then the frame store: every video decoded once, so that training
-epochs never decode the original videos.
+epochs never decode the original videos. The store covers both datasets, since notebook 09 trains on the two.
 
-**Reads** the dataset. **Writes** the frame store (`data/cache/` on the demo profile, `data/video_store/` on the
-full profile) and key metrics."""),
+**Reads** both datasets (generated first if synthetic). **Writes** the frame store (`data/cache/` on the demo
+profile, `data/video_store/` on the full profile) and key metrics."""),
     params(PARAMS_COMMON + '''
+joint_root: str = ""           # the other dataset's root (notebook 09 trains on both); empty: its synthetic default
 frame_size: int | None = None  # shorter side frames are decoded at; None: the profile's value'''),
     code("""import time
 
@@ -202,20 +203,23 @@ every entry (a changed video or setting is rebuilt, never served stale).
   CRF 18), which every model and both recipes read with exact seeks, resized to their own frame size. JPEG frames
   per video would take 3-5 times the disk; the measured candidates and the storage of UCF101 + HMDB51 are in
   `benchmarks/results/frame_store_cpu.json` (the results notebook shows them)."""),
-    code("""root = datasets.resolve_root(dataset, data_root, data_dir)
-videos = [p for subset in ("train", "val", "test")
-          for p, _ in datasets.open_dataset(dataset, data_root, split, subset, data_dir=data_dir).samples]
-start = time.perf_counter()
-built = pipeline.prepare_frames(frames, dataset, root, videos)
-print(built)
-build_seconds = time.perf_counter() - start
-start = time.perf_counter()
-print(pipeline.prepare_frames(frames, dataset, root, videos, progress=False))
-reuse_seconds = time.perf_counter() - start
-print(f"built in {build_seconds:.1f} s, checked again in {reuse_seconds:.2f} s")"""),
+    code("""other = {"ucf101": "hmdb51", "hmdb51": "ucf101"}[dataset]
+stores = {}
+for name, given_root in ((dataset, data_root), (other, joint_root)):
+    root = datasets.resolve_root(name, given_root, data_dir)
+    videos = [p for subset in ("train", "val", "test")
+              for p, _ in datasets.open_dataset(name, given_root, split, subset, data_dir=data_dir).samples]
+    start = time.perf_counter()
+    built = pipeline.prepare_frames(frames, name, root, videos)
+    build_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    pipeline.prepare_frames(frames, name, root, videos, progress=False)
+    print(f"{name}: {built}")
+    print(f"  built in {build_seconds:.1f} s, checked again in {time.perf_counter() - start:.2f} s")
+    stores[name] = {"videos": len(videos), "build s": build_seconds, "store MB": built.disk_bytes / 2**20}"""),
     code("""results.record_key_metrics(out_dir, "02_frame_extraction", {
-    "videos": len(videos), "build s": build_seconds,
-    "frame size": frames.frame_size, "store MB": built.disk_bytes / 2**20})""", hide=True),
+    f"{name} {key}": value for name, row in stores.items() for key, value in row.items()} | {
+    "frame size": frames.frame_size})""", hide=True),
 ]))
 
 NOTEBOOKS.append(model_notebook("03", "late_fusion", "Late Fusion", "late_fusion",
@@ -250,7 +254,7 @@ UCF101 runs of notebooks 03-08 when present. **Writes** the joint runs and the s
 `artifacts/`, and key metrics."""),
     params(PARAMS_TRAIN + '''
 joint_root: str = ""            # HMDB51 root (empty: the synthetic HMDB51-layout dataset)
-models: str = ""                # comma-separated; empty: the profile's (demo: LF, C3D, NL; full: all six)'''),
+models: str = ""                # comma-separated; empty: the profile's (demo: LF, NL; full: all six)'''),
     code("""import pandas as pd
 from IPython.display import display
 
