@@ -218,7 +218,7 @@ def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **pa
         raise ValueError(f"wandb_mode must be 'online', 'offline' or 'disabled', got {params['wandb_mode']!r}")
     merged = {**settings(profile, params.pop("recipe", ""), model), **params}
     if merged.get("joint_with") and "epochs" not in params:
-        merged["epochs"] = max(1, round(merged["epochs"] * 0.5))  # a joint epoch covers both datasets
+        merged["epochs"] = max(1, merged["epochs"] // 2)  # a joint epoch covers both datasets
     merged["data_version"] = data_version(dataset, merged.get("data_root", ""), merged.get("joint_with"),
                                           merged.get("joint_root", ""))
     if merged.get("pretext", "") not in PRETEXTS:

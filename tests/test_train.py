@@ -220,7 +220,7 @@ def test_config_profiles():
     with pytest.raises(ValueError, match="profile must be"):
         make_config("i3d", profile="laptop")
     # a joint epoch covers both datasets: half the epochs, unless given
-    assert make_config("late_fusion", "ucf101", joint_with="hmdb51").epochs == 8
+    assert make_config("late_fusion", "ucf101", joint_with="hmdb51").epochs == 7
     assert make_config("c3d", "ucf101", joint_with="hmdb51").epochs == 7
     assert make_config("c3d", "ucf101", joint_with="hmdb51", epochs=2).epochs == 2
     assert joint_models("demo") == ["late_fusion", "nonlocal"]
