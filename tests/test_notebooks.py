@@ -15,6 +15,8 @@ import nbformat
 import pytest
 from conftest import REPO
 
+from harutils.config import joint_models
+
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 TRAINING = {"03_late_fusion": "late_fusion", "04_c3d": "c3d", "05_lrcn": "lrcn", "06_i3d": "i3d",
             "07_nonlocal": "nonlocal", "08_vivit": "vivit"}
@@ -105,7 +107,7 @@ def test_training_notebooks_write_metrics(series, stem):
 @pytest.mark.notebook
 def test_joint_and_leaky_runs_exist(series):
     runs = {p.parent.name for p in series["artifacts"].glob("*/metrics.json")}
-    for model in ("late_fusion", "c3d", "nonlocal"):
+    for model in joint_models("demo"):
         assert f"{model}_ucf101+hmdb51_split1_demo" in runs
         assert f"{model}_hmdb51_split1_demo" in runs
     assert "late_fusion_ucf101_split1_demo_leakyval" in runs

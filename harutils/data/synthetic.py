@@ -309,8 +309,7 @@ def generate(layout: str, out: str | Path, seed: int = 0, classes=None, groups: 
     return out
 
 
-# many scenes, few clips each (8 groups of 4 left 5 training scenes: I3D 0.63; 20 groups of 2: 0.80; 40 groups of 1:
-# 0.88, same recipe and the same number of videos)
+# many scenes, few clips each: I3D 0.63 with 8 groups of 4, 0.80 with 20 of 2, 0.88 with 40 of 1 (same recipe)
 DEFAULTS = {"ucf101": {"groups": 40, "clips_per_group": 1, "frames": (32, 48)},
             "hmdb51": {"groups": 32, "clips_per_group": 1, "frames": (32, 48)}}
 
