@@ -18,7 +18,7 @@ import os
 PROFILES = ("demo", "full")
 RECIPES = ("reference", "improved")
 
-# Demo: per-model epochs and learning rate, set so that the whole series fits in 10 minutes on 2 CPU cores.
+# Demo: per-model epochs and learning rate, chosen against the series' budget of 10 minutes on 2 CPU cores.
 # Measured on seed 0 of the 40-scene data (test top-1, benchmarks/bench_demo_seeds.py has the seeds).
 DEMO = {
     "late_fusion": {"epochs": 15, "lr": 2e-3},  # 10 epochs: 0.59; 20: 0.64 (its order-blind ceiling is 0.79)

@@ -203,7 +203,7 @@ every entry (a changed video or setting is rebuilt, never served stale).
   CRF 18), which every model and both recipes read with exact seeks, resized to their own frame size. JPEG frames
   per video would take 3-5 times the disk; the measured candidates and the storage of UCF101 + HMDB51 are in
   `benchmarks/results/frame_store_cpu.json` (the results notebook shows them)."""),
-    code("""other = {"ucf101": "hmdb51", "hmdb51": "ucf101"}[dataset]
+    code("""other = config.other_dataset(dataset)
 stores = {}
 for name, given_root in ((dataset, data_root), (other, joint_root)):
     root = datasets.resolve_root(name, given_root, data_dir)
@@ -264,7 +264,7 @@ common = dict(recipe=recipe, weights_dir=weights_dir, split=split, epochs=epochs
               out_dir=out_dir, data_dir=data_dir)
 names = config.joint_models(profile, models)
 print("joint training:", ", ".join(names))
-other = {"ucf101": "hmdb51", "hmdb51": "ucf101"}[dataset]""", hide=True),
+other = config.other_dataset(dataset)""", hide=True),
     md("""## Joint runs
 Each epoch alternates batches of the two datasets; the loss and validation accuracy are logged per dataset, and
 the best checkpoint is chosen on their mean."""),
@@ -411,7 +411,7 @@ profiles (on the full one, the pretext task uses the real datasets' training vid
 pretext task's accuracy is not an action result) and key metrics."""),
     params(PARAMS_TRAIN + '''
 model: str = "i3d"              # the backbone pretrained and compared (any registered model)
-pretext_epochs: int | None = None  # None: as epochs, else the demo's budget (6), else the profile's
+pretext_epochs: int | None = None  # None: as epochs, else the demo's budget (recipes), else the profile's
 label_fractions: str = "0.1,1.0"   # shares of each class's training labels, comma-separated'''),
     code("""from pathlib import Path
 

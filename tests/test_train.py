@@ -18,7 +18,7 @@ from conftest import REPO
 from harutils import evaluate as E
 from harutils import experiment
 from harutils import train as T
-from harutils.config import joint_models, make_config
+from harutils.config import joint_models, make_config, other_dataset
 from harutils.data import pipeline
 from harutils.data import synthetic as S
 from harutils.models import JointModel
@@ -226,6 +226,9 @@ def test_config_profiles():
     assert joint_models("demo") == ["late_fusion", "nonlocal"]
     assert joint_models("full") == ["late_fusion", "c3d", "lrcn", "i3d", "nonlocal", "vivit"]
     assert joint_models("demo", " i3d, lrcn ") == ["i3d", "lrcn"]
+    assert (other_dataset("ucf101"), other_dataset("hmdb51")) == ("hmdb51", "ucf101")
+    with pytest.raises(ValueError, match="dataset must be"):
+        other_dataset("kinetics")
     with pytest.raises(ValueError, match="unknown models"):
         joint_models("full", "resnet")
     with pytest.raises(ValueError, match="unknown parameters"):
