@@ -93,8 +93,9 @@ class RunConfig:
     channels_last: bool = True  # channels-last convolutions (the card's memory_format), on CUDA and CPU
     compile: bool = False
     precise_bn_batches: int = 10  # recompute BatchNorm statistics on this many training batches after each epoch
-    order_probe: bool | None = None  # test the temporal-order probe too (None: single-dataset runs only; the results
-    # notebook compares order sensitivity on those, and on joint runs the probe would only add test time)
+    order_probe: bool | None = None  # test the temporal-order probe too (None: single-dataset runs on all the labels
+    # with the group-aware validation only; the results notebook compares order sensitivity on those, and on joint,
+    # leaky-validation and self-supervised study runs the probe would only add test time)
     seed: int = 0
     wandb_mode: str = "offline"
     out_dir: str = "artifacts"
@@ -233,7 +234,8 @@ def make_config(model: str, dataset: str = "ucf101", profile: str = "demo", **pa
     if not 0 < merged.get("label_fraction", 1.0) <= 1:
         raise ValueError(f"label_fraction must be in (0, 1], got {merged['label_fraction']!r}")
     if merged.get("order_probe") is None:  # the probe measures an action classifier, not a pretext task
-        merged["order_probe"] = not merged.get("joint_with") and not merged.get("pretext")
+        merged["order_probe"] = not any(merged.get(k) for k in ("joint_with", "pretext", "leaky_val", "init_from")) \
+            and merged.get("label_fraction", 1.0) == 1
     if not isinstance(merged["epochs"], int) or merged["epochs"] < 1:
         raise ValueError(f"epochs must be a whole number of at least 1, got {merged['epochs']!r}")
     return RunConfig(model=model, dataset=dataset, profile=profile, **merged)

@@ -27,7 +27,21 @@ def test_all_frames_entry_matches_decoding(tmp_path, videos):
     arr = cache.load(videos[0])
     assert arr.shape == (20, 24, 32, 3) and arr.dtype == np.uint8
     assert np.array_equal(arr, read_frames(videos[0], range(20), frame_size=24).numpy())
-    assert isinstance(cache.load(videos[0]), np.memmap)  # second read: a hit, memory-mapped
+    held = cache.load(videos[0])  # second read: a hit, read once from the store and then kept in memory
+    assert not isinstance(held, np.memmap) and not held.flags.writeable
+    assert cache.load(videos[0]) is held and np.array_equal(held, arr)
+
+
+def test_entries_past_the_memory_budget_are_memory_mapped(tmp_path, videos, monkeypatch):
+    cache = FrameCache(tmp_path / "cache", frame_size=24)
+    for v in videos:
+        cache.load(v)  # build the entries
+    entry_bytes = 20 * 24 * 32 * 3
+    monkeypatch.setattr("harutils.data.cache.MEMORY_BUDGET", int(entry_bytes * 1.5))
+    fresh = FrameCache(tmp_path / "cache", frame_size=24)
+    first, second = fresh.load(videos[0]), fresh.load(videos[1])
+    assert not isinstance(first, np.memmap) and isinstance(second, np.memmap)
+    assert np.array_equal(second, read_frames(videos[1], range(20), frame_size=24).numpy())
 
 
 def test_sampler_entry_holds_only_eval_frames(tmp_path, videos):

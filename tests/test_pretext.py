@@ -79,7 +79,11 @@ def test_config_names_the_runs_and_checks_the_settings(tmp_path):
     cfg = make_config("i3d", "ucf101", "demo", pretext="playback", out_dir=str(tmp_path))
     assert cfg.run_name == "i3d_ucf101_split1_demo_playback" and cfg.order_probe is False
     tuned = make_config("i3d", "ucf101", "demo", label_fraction=0.1, init_from=str(cfg.run_dir))
-    assert tuned.run_name == "i3d_ucf101_split1_demo_labels10_finetuned" and tuned.order_probe is True
+    assert tuned.run_name == "i3d_ucf101_split1_demo_labels10_finetuned" and tuned.order_probe is False
+    assert make_config("i3d", "ucf101", "demo", label_fraction=0.1).order_probe is False  # the study's runs: no probe
+    assert make_config("i3d", "ucf101", "demo", leaky_val=True).order_probe is False
+    assert make_config("i3d", "ucf101", "demo").order_probe is True
+    assert make_config("i3d", "ucf101", "demo", leaky_val=True, order_probe=True).order_probe is True
     with pytest.raises(ValueError, match="pretext must be one of"):
         make_config("i3d", "ucf101", "demo", pretext="jigsaw")
     with pytest.raises(ValueError, match="label_fraction"):

@@ -11,7 +11,9 @@ This is the reference report's "Extracting Frames" step. Two kinds of entry, cho
 - ``sampler=<eval sampler>`` (for validation and test): only the evaluation-mode frames of that sampler,
   ``(V, T, h, w, 3)`` (5 uniform frames, one centred clip, five clips): a few hundred KB per video.
 
-Entries are ``.npy`` files read with memory mapping, so a clip read touches only its frames. Keys (the file, the
+Entries are ``.npy`` files. Each process keeps the entries it has read in memory up to :data:`MEMORY_BUDGET` bytes
+(the demo's whole store: reading a clip is then a gather, with no file opened); entries beyond the budget are
+memory-mapped, so a clip read touches only its frames. Keys (the file, the
 sampler and its parameters, the frame size, the format version), atomic writes and the resumable parallel build
 are every store's: :mod:`harutils.data.store`.
 """
@@ -30,6 +32,9 @@ from .video import probe, read_frames
 __all__ = ["FORMAT_VERSION", "CacheReport", "CacheWriteError", "FrameCache"]
 
 FORMAT_VERSION = 1
+# bytes of entries each cache keeps in memory per process (a DataLoader worker is a process): 1 GiB holds the demo's
+# stores many times over; a full-profile store of 100+ GB is memory-mapped past it
+MEMORY_BUDGET = 1 << 30
 
 
 class FrameCache(FrameStore):
@@ -54,6 +59,8 @@ class FrameCache(FrameStore):
         self.backend = backend
         frames = "all" if sampler is None else sampler_key(sampler)
         super().__init__(root, f"v{FORMAT_VERSION}|size={self.frame_size}|frames={frames}")
+        self._held: dict[Path, np.ndarray] = {}  # entry path (so: video identity and settings) -> its frames
+        self._held_bytes = 0
 
     def _decode(self, video: Path) -> np.ndarray:
         count = probe(video).frame_count  # a truncated file is a bad video here as everywhere
@@ -79,15 +86,27 @@ class FrameCache(FrameStore):
         """
         video = Path(video)
         path = self.entry_path(video)
+        if path in self._held:
+            return self._held[path]
         if path.is_file():
             try:
-                return np.load(path, mmap_mode="r")
+                return self._hold(path, np.load(path, mmap_mode="r"))
             except (ValueError, OSError):
                 path.unlink(missing_ok=True)  # unreadable entry (disk trouble): rebuild it
         if not build:
             raise KeyError(f"{video} is not in the frame cache {self.root}")
         array = self._decode(video)
         self._write(path, array)
+        return array
+
+    def _hold(self, path: Path, mapped: np.ndarray) -> np.ndarray:
+        """The entry in memory (read-only) while the budget allows, else its memory map."""
+        if self._held_bytes + mapped.nbytes > MEMORY_BUDGET:
+            return mapped
+        array = np.array(mapped)
+        array.flags.writeable = False
+        self._held[path] = array
+        self._held_bytes += array.nbytes
         return array
 
     def read(

@@ -33,6 +33,8 @@ class Preprocessing:
 
     def __call__(self, clip: torch.Tensor) -> torch.Tensor:
         """Normalise ``(B, 3, T, H, W)`` or ``(3, T, H, W)`` float clips in [0, 1], RGB."""
+        if self == UNNORMALISED:
+            return clip
         c_dim = 1 if clip.ndim == 5 else 0
         if self.channel_order == "BGR":
             clip = clip.flip(c_dim)
