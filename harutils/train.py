@@ -37,10 +37,11 @@ class History:
 
 
 def make_optimizer(cfg: RunConfig, model: nn.Module) -> torch.optim.Optimizer:
-    """Adam (the reference's) or SGD with momentum 0.9, over the trainable parameters."""
+    """Adam (the reference's; its fused kernel, a few per cent faster per step on the demo's CPU) or SGD with
+    momentum 0.9, over the trainable parameters."""
     params = [p for p in model.parameters() if p.requires_grad]
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
     raise ValueError(f"optimizer must be 'adam' or 'sgd', got {cfg.optimizer!r}")
@@ -76,12 +77,8 @@ def batch_schedule(lengths: dict[str, int], schedule: str, rng: np.random.Genera
 
 
 def train_one_epoch(model: nn.Module, loaders: dict[str, DataLoader], optimizer, device: torch.device,
-                    cfg: RunConfig, epoch: int, progress: bool = True,
-                    clip_format: torch.memory_format | None = None) -> dict:
+                    cfg: RunConfig, epoch: int, progress: bool = True) -> dict:
     """One pass over every training batch (of every dataset, in the joint schedule).
-
-    Args:
-        clip_format: the memory layout to put clips in (channels-last 3D when the model's weights are).
 
     Returns:
         loss and accuracy per dataset, clips, seconds waiting for data and computing.
@@ -97,8 +94,6 @@ def train_one_epoch(model: nn.Module, loaders: dict[str, DataLoader], optimizer,
     for name in progress_bar(order, desc=f"epoch {epoch + 1}", leave=False, enabled=progress):
         clips, labels = next(iters[name])
         clips, labels = clips.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-        if clip_format is not None:
-            clips = clips.contiguous(memory_format=clip_format)
         start = time.perf_counter()
         data_time += start - tick
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
@@ -218,8 +213,7 @@ def _epoch_line(row: dict, epochs: int, improved: bool) -> str:
 
 
 def fit(model: nn.Module, train_data, val_data, config: RunConfig, classes: dict[str, list[str]] | None = None,
-        tracker=None, progress: bool = True, info: DistInfo | None = None,
-        clip_format: torch.memory_format | None = None) -> History:
+        tracker=None, progress: bool = True, info: DistInfo | None = None) -> History:
     """Train with per-epoch validation, checkpoints and resume.
 
     Args:
@@ -231,7 +225,6 @@ def fit(model: nn.Module, train_data, val_data, config: RunConfig, classes: dict
         tracker: anything with ``log(values, step)`` (a :class:`~harutils.tracking.Tracker`), optional.
         progress: tqdm bars and one line per epoch.
         info: the distributed setting (default: single process).
-        clip_format: the memory layout clips are put in (see :func:`train_one_epoch`).
 
     Returns:
         History; ``run_dir/best.pt`` holds the best-on-validation weights and ``run_dir/last.pt`` the last epoch.
@@ -248,7 +241,7 @@ def fit(model: nn.Module, train_data, val_data, config: RunConfig, classes: dict
         _seed_epoch(train_data, cfg, epoch)
         t0 = time.perf_counter()
         row = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"]}
-        row.update(train_one_epoch(model, train_data, optimizer, device, cfg, epoch, progress, clip_format))
+        row.update(train_one_epoch(model, train_data, optimizer, device, cfg, epoch, progress))
         recalibrate_batchnorm(model, train_data, cfg.precise_bn_batches, device, cfg)
         row.update(validate(model, val_data, device, classes, cfg))
         scheduler.step()

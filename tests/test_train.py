@@ -335,3 +335,20 @@ def test_multi_view_evaluation_forwards_at_most_a_batch_of_clips_at_a_time():
     expected = torch.softmax(clips.flatten(0, 1).flatten(1) @ weights, -1).view(7, 5, -1)
     np.testing.assert_allclose(probs, expected.numpy(), rtol=1e-5, atol=1e-6)
     assert labels.tolist() == [0, 1, 2, 3, 0, 1, 2]
+
+
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_placed_3d_model_gets_its_clips_in_the_weights_layout_in_every_pass(tmp_path, channels_last):
+    cfg = make_config("i3d", "ucf101", "demo", out_dir=str(tmp_path), wandb_mode="disabled",
+                      channels_last=channels_last)
+    model = experiment.build_run_model(cfg, {"ucf101": 5})
+    net = experiment._place(model, cfg, torch.device("cpu"), DistInfo())
+    first = next(m for m in model.modules() if isinstance(m, torch.nn.Conv3d))
+    seen = []
+    first.register_forward_pre_hook(lambda m, a: seen.append(a[0].is_contiguous(memory_format=torch.channels_last_3d)))
+    clips = torch.randn(2, 3, *model.card.input_size)
+    net.train()(clips)  # a training step
+    with torch.no_grad():
+        E.predict(net, [(clips, torch.tensor([0, 1]))], torch.device("cpu"))  # validation, test and the probe
+    assert seen == [channels_last, channels_last]
+    assert first.weight.is_contiguous(memory_format=torch.channels_last_3d) == channels_last
