@@ -254,7 +254,7 @@ UCF101 runs of notebooks 03-08 when present. **Writes** the joint runs and the s
 `artifacts/`, and key metrics."""),
     params(PARAMS_TRAIN + '''
 joint_root: str = ""            # HMDB51 root (empty: the synthetic HMDB51-layout dataset)
-models: str = ""                # comma-separated; empty: the profile's (demo: LF, NL; full: all six)'''),
+models: str = ""                # comma-separated; empty: the profile's (demo: NL; full: all six)'''),
     code("""import pandas as pd
 from IPython.display import display
 

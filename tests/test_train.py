@@ -223,7 +223,7 @@ def test_config_profiles():
     assert make_config("late_fusion", "ucf101", joint_with="hmdb51").epochs == 7
     assert make_config("c3d", "ucf101", joint_with="hmdb51").epochs == 7
     assert make_config("c3d", "ucf101", joint_with="hmdb51", epochs=2).epochs == 2
-    assert joint_models("demo") == ["late_fusion", "nonlocal"]
+    assert joint_models("demo") == ["nonlocal"]
     assert joint_models("full") == ["late_fusion", "c3d", "lrcn", "i3d", "nonlocal", "vivit"]
     assert joint_models("demo", " i3d, lrcn ") == ["i3d", "lrcn"]
     assert (other_dataset("ucf101"), other_dataset("hmdb51")) == ("hmdb51", "ucf101")
