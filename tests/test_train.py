@@ -221,7 +221,7 @@ def test_config_profiles():
         make_config("i3d", profile="laptop")
     # a joint epoch covers both datasets: half the epochs, unless given
     assert make_config("late_fusion", "ucf101", joint_with="hmdb51").epochs == 7
-    assert make_config("c3d", "ucf101", joint_with="hmdb51").epochs == 7
+    assert make_config("c3d", "ucf101", joint_with="hmdb51").epochs == 9  # C3D's 18 demo epochs
     assert make_config("c3d", "ucf101", joint_with="hmdb51", epochs=2).epochs == 2
     assert joint_models("demo") == ["nonlocal"]
     assert joint_models("full") == ["late_fusion", "c3d", "lrcn", "i3d", "nonlocal", "vivit"]

@@ -143,22 +143,20 @@ class ClipSpec:
 
 def render_clip(spec: ClipSpec) -> np.ndarray:
     """(T, H, W, 3) uint8 frames of one clip."""
-    rng = np.random.default_rng(spec.seed)
-    bg = background(spec.scene)
-    scene = spec.scene
+    rng, scene = np.random.default_rng(spec.seed), spec.scene
+    bg = background(scene)
     # camera jitter: a smooth random walk; light: a slow flicker; sensor noise: a few reused noise frames
     walk = _camera_walk(rng, spec)
     flicker = scene.light * (1 + 0.03 * np.sin(np.linspace(0, rng.uniform(1, 4), spec.frames) + rng.uniform(0, 6)))
     noise = rng.normal(0, scene.noise, size=(4, HEIGHT, scene.width, 3)).astype(np.float32)
     out = np.empty((spec.frames, HEIGHT, scene.width, 3), np.uint8)
-    lit = np.empty(bg.shape, np.result_type(bg, flicker))  # reused per frame: the same arithmetic, no allocations
-    noisy = np.empty(bg.shape, np.result_type(np.uint8, noise))
+    lit, noisy = np.empty(bg.shape, np.result_type(bg, flicker)), np.empty(bg.shape, np.result_type(np.uint8, noise))
     for t in range(spec.frames):
-        u = t / max(spec.frames - 1, 1)
         frame = np.clip(np.multiply(bg, flicker[t], out=lit), 0, 255, out=lit).astype(np.uint8)
         shift = (spec.offset[0] + walk[t, 0], spec.offset[1] + walk[t, 1])
-        draw_figure(frame, stick_figures.pose_at(spec.action, u, spec.motion), scene, shift)
-        out[t] = np.clip(np.add(frame, noise[t % 4], out=noisy), 0, 255, out=noisy)  # truncated as astype does
+        pose = stick_figures.pose_at(spec.action, t / max(spec.frames - 1, 1), spec.motion)
+        draw_figure(frame, pose, scene, shift)
+        out[t] = np.clip(np.add(frame, noise[t % 4], out=noisy), 0, 255, out=noisy)  # reused buffers; cast as astype
     return out
 
 
