@@ -23,18 +23,16 @@ DATASETS = ("ucf101", "hmdb51")
 PRETEXTS = ("", "playback")  # what a run learns: the labels, or a self-supervised task (harutils.pretext)
 
 
-
 def other_dataset(dataset: str) -> str:
     """The dataset a joint run pairs with ``dataset`` (notebooks 02 and 09 prepare and train on both)."""
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
     return DATASETS[1 - DATASETS.index(dataset)]
 
-# Models trained jointly on UCF101 + HMDB51 (notebook 09): on the demo profile, whose series must fit in 10 CPU
-# minutes, the order-blind and the best temporal model of the reference's three (C3D's joint and HMDB51 runs took
-# another 75 s); all six on the full profile.
-# the demo trains Non-local jointly (the best temporal model at 20 epochs; a second model would put notebook 09
-# past two minutes on 2 CPU cores); the full profile every model
+
+# Models trained jointly on UCF101 + HMDB51 (notebook 09): on the demo profile Non-local, the best temporal model
+# (with it at 20 epochs, a second model would put notebook 09 past two minutes on 2 CPU cores); all six on the full
+# profile.
 _JOINT_MODELS = {"demo": ("nonlocal",), "full": MODEL_NAMES}
 
 

@@ -32,7 +32,8 @@ class Preprocessing:
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
     def __call__(self, clip: torch.Tensor) -> torch.Tensor:
-        """Normalise ``(B, 3, T, H, W)`` or ``(3, T, H, W)`` float clips in [0, 1], RGB."""
+        """Normalise ``(B, 3, T, H, W)`` or ``(3, T, H, W)`` float clips in [0, 1], RGB; the identity
+        (:data:`UNNORMALISED`) returns the clip itself, on the data loader's hot path."""
         if self == UNNORMALISED:
             return clip
         c_dim = 1 if clip.ndim == 5 else 0
