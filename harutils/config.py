@@ -179,12 +179,17 @@ def upgraded(recorded: dict) -> dict:
     return out
 
 
-def frame_settings(profile: str, data_dir: str = "data", frame_size: int | None = None) -> FrameSettings:
-    """How a profile prepares frames before any model is chosen (the frame-extraction notebook): the demo caches
-    every frame at 64 px; the full profile re-encodes every video once into the video store that every model
-    reads (each at its own frame size)."""
-    base = settings(profile, "", "late_fusion")  # the frame settings are every model's but for the size
-    return FrameSettings(data_dir, frame_size or base["frame_size"], base["frame_store"])
+def frame_settings(profile: str, data_dir: str = "data", frame_size: int | None = None,
+                   models=MODEL_NAMES) -> list[FrameSettings]:
+    """The frame stores a profile's ``models`` read, for the frame-extraction notebook to build before any training:
+    on the demo one uint8 cache per frame size (64 px; ViViT's 80 px, cropped to 64); on the full profile the one
+    video store that every model reads at its own frame size. ``frame_size`` overrides the profile's sizes."""
+    per_model = [settings(profile, "", m) for m in models]
+    if frame_size or per_model[0]["frame_store"] != "arrays":
+        sizes = [frame_size or per_model[0]["frame_size"]]
+    else:
+        sizes = sorted({s["frame_size"] for s in per_model})
+    return [FrameSettings(data_dir, size, per_model[0]["frame_store"]) for size in sizes]
 
 
 def data_version(dataset: str, data_root: str, joint_with: str | None = None, joint_root: str = "") -> str:

@@ -82,3 +82,18 @@ def test_the_readme_lists_every_difference_between_the_recipes():
     rows = recipes.differences()
     assert {r["setting"] for r in rows} >= {"normalisation", "crop", "hflip", "model: num_frames", "model: projection"}
     assert recipes.differences_markdown() in (REPO / "README.md").read_text()
+
+
+def test_the_frame_stores_to_build_cover_every_models_frame_size():
+    from harutils.config import frame_settings, joint_models
+
+    demo = frame_settings("demo", "data")
+    sizes = sorted({make_config(m, "ucf101", "demo").frame_size for m in recipes.DEMO})
+    assert [f.frame_size for f in demo] == sizes and len(sizes) > 1  # ViViT reads 80 px frames, the others 64
+    assert all(f.frame_store == "arrays" and f.data_dir == "data" for f in demo)
+    joint = frame_settings("demo", "data", models=joint_models("demo"))
+    assert [f.frame_size for f in joint] == sorted({make_config(m, "ucf101", "demo").frame_size
+                                                   for m in joint_models("demo")})
+    assert [f.frame_size for f in frame_settings("demo", "data", frame_size=48)] == [48]
+    full = frame_settings("full", "data")  # one video store, every model resizing on read
+    assert len(full) == 1 and full[0].frame_store == "video"
