@@ -29,6 +29,7 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 
 from . import runtime
 from .index_page import write_index
+from .kernels import KERNEL_ARGUMENTS, NotebookKernel
 from .recipes import RECIPES
 from .results import REPO
 
@@ -148,16 +149,25 @@ def run_series(args) -> int:
     log = _earlier_entries(reports, args.profile, {nb.name for nb in notebooks}) if args.only else []
     previous = _last_times(reports)
     failed = []
-    for n, nb in enumerate(notebooks, 1):
-        print(f"run_all: [{n}/{len(notebooks)}] {nb.stem} ...{_time_left(previous, notebooks[n - 1:])}", flush=True)
-        entry = _execute(nb, args, executed_dir / nb.name, reports)
-        print(f"run_all: [{n}/{len(notebooks)}] {nb.stem} {entry['status']} in {entry['seconds']:.0f} s", flush=True)
-        if entry["status"] != "ok":
-            failed.append(nb.name)
-        log = sorted([e for e in log if e["notebook"] != nb.name] + [entry], key=lambda e: e["notebook"])
-        (reports / "run_log.json").write_text(json.dumps(log, indent=2) + "\n")
-        if failed and args.failfast:
-            break
+    upcoming = _start_kernel(notebooks[0])
+    try:
+        for n, nb in enumerate(notebooks, 1):
+            # the next notebook's kernel starts and imports while this one runs
+            kernel, upcoming = upcoming, (_start_kernel(notebooks[n]) if n < len(notebooks) else None)
+            print(f"run_all: [{n}/{len(notebooks)}] {nb.stem} ...{_time_left(previous, notebooks[n - 1:])}",
+                  flush=True)
+            entry = _execute(nb, args, executed_dir / nb.name, reports, kernel)
+            print(f"run_all: [{n}/{len(notebooks)}] {nb.stem} {entry['status']} in {entry['seconds']:.0f} s",
+                  flush=True)
+            if entry["status"] != "ok":
+                failed.append(nb.name)
+            log = sorted([e for e in log if e["notebook"] != nb.name] + [entry], key=lambda e: e["notebook"])
+            (reports / "run_log.json").write_text(json.dumps(log, indent=2) + "\n")
+            if failed and args.failfast:
+                break
+    finally:
+        if upcoming is not None:
+            _stop_kernel(upcoming)
     index = write_index(reports, log, out_dir, args.profile)
     print("run_all: summary\n" + "\n".join(f"  {e['notebook']:32s} {e['status']:7s} {e['seconds']:6.0f} s" for e in log)
           + f"\nrun_all: report at {index}")
@@ -180,12 +190,22 @@ def _time_left(previous: dict[str, float], remaining: list[Path]) -> str:
     return f" (about {sum(known) / 60:.0f} min left, from the last run's times)"
 
 
-@contextmanager
-def _console_progress(every: float = 0.5):
-    """While a notebook runs, print on this console the lines its kernel reports (``runtime.report_progress``:
-    one per training epoch), indented under the notebook's ``[n/N]`` line."""
+def _start_kernel(nb: Path) -> NotebookKernel:
+    """A kernel for ``nb``, started now, with a fresh progress file (see :func:`_console_progress`)."""
     fd, path = tempfile.mkstemp(prefix="harutils_progress_", suffix=".log")
     os.close(fd)
+    return NotebookKernel(nb.parent, path)
+
+
+def _stop_kernel(kernel: NotebookKernel) -> None:
+    kernel.stop()
+    Path(kernel.progress_file).unlink(missing_ok=True)
+
+
+@contextmanager
+def _console_progress(path: str, every: float = 0.5):
+    """While a notebook runs, print on this console the lines its kernel appends to ``path``
+    (``runtime.report_progress``: one per training epoch), indented under the notebook's ``[n/N]`` line."""
     stop = threading.Event()
 
     def tail():
@@ -200,32 +220,38 @@ def _console_progress(every: float = 0.5):
                     time.sleep(every)
 
     reader = threading.Thread(target=tail, daemon=True)
-    with runtime.environment_variable(runtime.PROGRESS_FILE, path):
-        reader.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            reader.join(timeout=5)
-            Path(path).unlink(missing_ok=True)
+    reader.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        reader.join(timeout=5)
 
 
-def _execute(nb: Path, args, target: Path, reports: Path) -> dict:
-    """Execute one notebook with papermill and render it; the run-log entry says how it went."""
+def _execute(nb: Path, args, target: Path, reports: Path, kernel: NotebookKernel) -> dict:
+    """Execute one notebook with papermill on ``kernel`` (started ahead) and render it; the run-log entry says how
+    it went. The notebook's time counts from here: a kernel still importing is waited for within it."""
     params = _parameters_for(nb, args)
     start = time.perf_counter()
     entry = {"notebook": nb.name, "executed": str(target), "parameters": params}
+    own_kernel = {"km": kernel.manager} if kernel.ready() else {}
+    if not own_kernel:
+        kernel.stop()
+        print(f"run_all: {nb.name}: the kernel started ahead is not usable ({kernel.warm_up_error}); papermill starts "
+              "another", file=sys.stderr)
     try:
-        # the kernel's log at ERROR only: its one warning (TCP on localhost without encryption) tells a user nothing
-        with _console_progress():
+        with _console_progress(kernel.progress_file), \
+                runtime.environment_variable(runtime.PROGRESS_FILE, kernel.progress_file):
             papermill.execute_notebook(str(nb), str(target), parameters=params, cwd=str(nb.parent),
                                        kernel_name="python3", progress_bar=False, log_output=False,
-                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                       extra_arguments=KERNEL_ARGUMENTS, shutdown_kernel="immediate", **own_kernel)
         entry["status"] = "ok"
     except Exception as exc:  # papermill raises PapermillExecutionError with the failing cell
         entry["status"] = "failed"
         entry["error"] = "".join(traceback.format_exception_only(type(exc), exc))[-2000:]
         print(f"run_all: {nb.name} FAILED; partial output in {target}\n{entry['error']}", file=sys.stderr)
+    finally:
+        _stop_kernel(kernel)
     entry["seconds"] = time.perf_counter() - start
     if target.is_file():
         entry["html"] = render_html(target, reports / f"{nb.stem}.html").name
