@@ -3,8 +3,9 @@
 A notebook's first seconds go to starting its kernel and importing torch, torchvision, pandas, seaborn and harutils
 (about 5 s on 2 CPU cores, one core busy). :class:`NotebookKernel` starts the next notebook's kernel and runs those
 imports in it while the current notebook runs, on the core its own imports and training leave mostly idle; the next
-notebook then starts at once. The imports leave no variable behind (silent, outside the history): the notebook
-still runs from its first cell, in a fresh namespace, and imports what it uses itself.
+notebook then starts at once. The imports leave no name behind (they run silently, outside the history, in a
+namespace of their own): the notebook still runs from its first cell, in a fresh namespace, and imports what it
+uses itself.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from jupyter_client.manager import KernelManager
 from . import runtime
 
 # what every notebook of the series imports first (modules only: imports never change a run's numbers), in a
-# namespace of its own: the notebook's namespace gets no name from it, so a notebook that forgot an import fails here
-# as it would alone
+# namespace of its own: the notebook's namespace gets no name from it, so a notebook that forgot an import fails in
+# the series as it would alone
 WARM_UP = 'exec("import matplotlib.pyplot, pandas, seaborn, torch, torchvision, harutils.experiment, harutils.viz", {})'
 # the kernel's log at ERROR only: its one warning (TCP on localhost without encryption) tells a user nothing
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
