@@ -30,13 +30,16 @@ class _ClosingKernelManager(KernelManager):
     """A kernel manager that closes the clients it handed out when the kernel stops: papermill leaves the client of
     a kernel it did not start open."""
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.clients = []
+
     def client(self, **kwargs):
-        made = super().client(**kwargs)
-        self.__dict__.setdefault("_clients", []).append(made)
-        return made
+        self.clients.append(super().client(**kwargs))
+        return self.clients[-1]
 
     def close_clients(self) -> None:
-        for made in self.__dict__.get("_clients", []):
+        for made in self.clients:
             if made.channels_running:
                 made.stop_channels()
 
