@@ -94,13 +94,22 @@ def test_the_training_cli_refuses_bad_epochs_in_one_line(epochs, capsys):
 
 
 def test_a_run_recorded_before_a_rename_or_a_new_setting_is_the_same_run():
-    cfg = make_config("c3d", "ucf101", "demo")
+    cfg = make_config("i3d", "ucf101", "demo")  # its recipe leaves label smoothing at the default, none
+    assert cfg.label_smoothing == 0.0
     recorded = json.loads(json.dumps(cfg.to_dict(), default=str))
     recorded["cache_frames"] = recorded.pop("frame_store") == "arrays"  # the setting's name before the video store
     del recorded["label_smoothing"]  # added since: that run had none
     assert changed_fields(recorded, cfg) == []
     recorded["cache_frames"] = False  # decoded the originals: not the demo's array cache
     assert changed_fields(recorded, cfg) == ["frame_store"]
+
+
+def test_a_run_recorded_before_label_smoothing_is_another_run_where_the_recipe_now_smooths():
+    cfg = make_config("c3d", "ucf101", "demo")
+    assert cfg.label_smoothing > 0  # C3D's demo recipe smooths its labels
+    recorded = json.loads(json.dumps(cfg.to_dict(), default=str))
+    del recorded["label_smoothing"]  # that run trained without smoothing: its result is not this recipe's
+    assert changed_fields(recorded, cfg) == ["label_smoothing"]
 
 
 def test_a_run_on_another_version_of_the_synthetic_dataset_is_another_run():
