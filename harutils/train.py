@@ -76,6 +76,22 @@ def batch_schedule(lengths: dict[str, int], schedule: str, rng: np.random.Genera
     raise ValueError(f"joint schedule must be 'alternate' or 'proportional', got {schedule!r}")
 
 
+def training_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The cross-entropy of a training batch and the clip logits its accuracy is counted on.
+
+    ``logits`` is ``(B, classes)``, or ``(B, T, classes)`` from a model that predicts at every step in training
+    (LRCN's "steps" readout): then every step is scored against its clip's label (the loss is the mean over the
+    steps, as the LRCN paper trains) and the clip's logits are the mean of its steps'.
+    """
+    if logits.ndim == 3:
+        steps = logits.shape[1]
+        loss = nn.functional.cross_entropy(logits.flatten(0, 1).float(), labels.repeat_interleave(steps),
+                                           label_smoothing=label_smoothing)
+        return loss, logits.mean(1)
+    return nn.functional.cross_entropy(logits.float(), labels, label_smoothing=label_smoothing), logits
+
+
 def train_one_epoch(model: nn.Module, loaders: dict[str, DataLoader], optimizer, device: torch.device,
                     cfg: RunConfig, epoch: int, progress: bool = True) -> dict:
     """One pass over every training batch (of every dataset, in the joint schedule).
@@ -98,7 +114,7 @@ def train_one_epoch(model: nn.Module, loaders: dict[str, DataLoader], optimizer,
         data_time += start - tick
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             logits = evaluate.forward_for(model, name)(clips)
-            loss = nn.functional.cross_entropy(logits.float(), labels, label_smoothing=cfg.label_smoothing)
+            loss, logits = training_loss(logits, labels, cfg.label_smoothing)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

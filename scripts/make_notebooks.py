@@ -232,7 +232,9 @@ NOTEBOOKS.append(model_notebook("04", "c3d", "C3D", "c3d",
     "Tran et al.'s 3D VGG-style network: eight 3x3x3 convolutions, five max pools, fc6/fc7 of 4096 units, on "
     "16-frame clips (8 at demo size). Its convolutions see motion directly."))
 NOTEBOOKS.append(model_notebook("05", "lrcn", "LRCN", "lrcn",
-    "Per-frame 2D ResNet features fed in order to an LSTM (Donahue et al.): time is modelled after the CNN."))
+    "Per-frame 2D ResNet features fed in order to an LSTM (Donahue et al.): time is modelled after the CNN. The "
+    "demo's recipe trains it as the paper does, a prediction at every step scored against the clip's label, and "
+    "classifies by the mean of the steps' predictions; the reference report's recipe reads the last step only."))
 NOTEBOOKS.append(model_notebook("06", "i3d", "I3D", "i3d",
     "A ResNet-50 inflated to 3D (Carreira and Zisserman; the Non-local paper's I3D baseline): its ImageNet "
     "weights are repeated along time at full size; the demo trains the same design from scratch."))

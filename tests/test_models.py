@@ -260,6 +260,21 @@ def test_late_fusion_average_ignores_frame_order_and_lrcn_does_not():
         assert not torch.allclose(lrcn(clip), lrcn(rev))
 
 
+def test_lrcn_steps_readout_predicts_at_every_step_in_training_and_averages_them_to_classify():
+    torch.manual_seed(0)
+    model = build_model("lrcn", 5, model_size="small", readout="steps", bidirectional=True, dropout=0.0)
+    clip = torch.randn(2, 3, 8, 64, 64)
+    steps = model.train()(clip)
+    assert steps.shape == (2, 8, 5)  # one prediction per frame, each trained against the clip's label
+    model.eval()
+    with torch.no_grad():
+        per_step = model.head(model.lstm(model.encoder(clip))[0])  # (B, T, classes) with eval-mode BatchNorm
+        torch.testing.assert_close(model(clip), per_step.mean(1))
+        assert model.features(clip).shape == (2, model.num_features)  # joint training's heads read the mean
+    with pytest.raises(ValueError, match="readout must be one of"):
+        build_model("lrcn", 5, model_size="small", readout="first")
+
+
 def test_standin_weights_load_as_the_real_files_would(tmp_path, monkeypatch):
     """scripts/standin_weights.py writes every named file in its published layout (no BatchNorm counters) into a
     fresh weights folder, each loads completely through the builders, and it never overwrites a file."""

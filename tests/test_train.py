@@ -352,3 +352,17 @@ def test_placed_3d_model_gets_its_clips_in_the_weights_layout_in_every_pass(tmp_
         E.predict(net, [(clips, torch.tensor([0, 1]))], torch.device("cpu"))  # validation, test and the probe
     assert seen == [channels_last, channels_last]
     assert first.weight.is_contiguous(memory_format=torch.channels_last_3d) == channels_last
+
+
+def test_a_per_step_prediction_is_scored_at_every_step_and_counted_once_per_clip():
+    labels = torch.tensor([0, 2])
+    clip_logits = torch.tensor([[2.0, 0.0, 0.0], [0.0, 1.0, 3.0]])
+    loss, logits = T.training_loss(clip_logits, labels)
+    torch.testing.assert_close(loss, torch.nn.functional.cross_entropy(clip_logits, labels))
+    assert logits is clip_logits
+    steps = torch.tensor([[[2.0, 0.0, 0.0], [0.0, 4.0, 0.0]], [[0.0, 1.0, 3.0], [0.0, 0.0, 1.0]]])  # (B, T, C)
+    loss, logits = T.training_loss(steps, labels, label_smoothing=0.1)
+    every_step = [torch.nn.functional.cross_entropy(steps[:, t], labels, label_smoothing=0.1) for t in range(2)]
+    torch.testing.assert_close(loss, torch.stack(every_step).mean())
+    torch.testing.assert_close(logits, steps.mean(1))  # the clip's prediction: its steps' mean
+    assert (logits.argmax(1) == labels).tolist() == [False, True]

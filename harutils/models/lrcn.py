@@ -1,6 +1,7 @@
 """LRCN (Donahue et al., "Long-term Recurrent Convolutional Networks for Visual Recognition and Description",
-CVPR 2015): per-frame 2D ResNet features fed in order to an LSTM; the class comes from the last step or from
-the mean of the outputs over all steps.
+CVPR 2015): per-frame 2D ResNet features fed in order to an LSTM; the class comes from the last step, from the
+mean of the outputs over all steps, or, as in the paper, from a prediction at every step: each step is trained
+against the clip's label and the steps' predictions are averaged to classify.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from .heads import linear_head
 from .late_fusion import SMALL_2D
 from .resnet import ResNetSpec, resnet_spec
 
+READOUTS = ("last", "mean", "steps")
+
 
 class LRCN(nn.Module):
     """Args:
@@ -22,7 +25,9 @@ class LRCN(nn.Module):
         hidden: LSTM hidden size.
         layers: LSTM layers.
         bidirectional: a bidirectional LSTM.
-        readout: "last" (the last step) or "mean" (mean over steps).
+        readout: "last" (the last step), "mean" (the head on the mean of the steps' outputs) or "steps" (the head
+            on every step: in training the forward returns per-step logits ``(B, T, classes)``, each scored against
+            the clip's label by the training step; in evaluation their mean, ``(B, classes)``).
         freeze_backbone: train the projection, LSTM and head only.
         projection: a trainable ``Linear(F, projection)`` (no ReLU) between the backbone and the LSTM (0: none); the
             reference report's LRCN: frozen ResNet-152, 512, a 2-layer bidirectional LSTM of 256, the last step.
@@ -33,8 +38,8 @@ class LRCN(nn.Module):
                  bidirectional: bool = False, readout: str = "last", freeze_backbone: bool = False,
                  projection: int = 0, dropout: float = 0.5):
         super().__init__()
-        if readout not in ("last", "mean"):
-            raise ValueError(f"readout must be 'last' or 'mean', got {readout!r}")
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
         self.encoder = FrameFeatures(spec, freeze_backbone, projection)
         self.lstm = nn.LSTM(self.encoder.out_channels, hidden, layers, batch_first=True,
                             bidirectional=bidirectional)
@@ -48,6 +53,10 @@ class LRCN(nn.Module):
         return seq[:, -1] if self.readout == "last" else seq.mean(1)
 
     def forward(self, clip: torch.Tensor) -> torch.Tensor:
+        if self.readout == "steps" and self.training:
+            seq, _ = self.lstm(self.encoder(clip))
+            return self.head(seq)  # (B, T, H*dirs) -> (B, T, classes): a prediction at every step
+        # the linear head of the mean of the steps is the mean of the steps' predictions
         return self.head(self.features(clip))
 
 
