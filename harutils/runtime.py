@@ -65,9 +65,24 @@ def is_distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
+def cpu_model(cpuinfo: str = "/proc/cpuinfo") -> str:
+    """The processor's name (Linux's ``model name``; else what ``platform`` knows, possibly empty)."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 def environment() -> dict:
-    """The machine facts recorded with every run and benchmark."""
+    """The machine facts recorded with every run and benchmark. The processor and the instruction set torch's
+    kernels were chosen for are among them: CPU timings and even the last digits of a result depend on them."""
     return {"python": platform.python_version(), "torch": torch.__version__, "platform": platform.platform(),
+            "cpu": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
             "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
 

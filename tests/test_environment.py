@@ -1,4 +1,5 @@
-"""The pins in pyproject.toml and environment.yml agree, and the setup script is keyed on them."""
+"""The pins in pyproject.toml and environment.yml agree, the setup script is keyed on them, and every run records
+the machine it ran on."""
 
 import tomllib
 
@@ -47,3 +48,17 @@ def test_dependencies_are_split_into_runtime_notebook_and_dev():
     assert not runtime & {"papermill", "jupyterlab", "pytest", "hypothesis", "ruff", "torchmetrics"}
     assert set(project["optional-dependencies"]) == {"notebook", "dev"}
     assert "[notebook,dev]" in (REPO / "scripts" / "setup_env.sh").read_text()
+
+
+def test_runs_record_the_processor_their_timings_and_results_came_from(tmp_path):
+    import platform
+
+    from harutils.runtime import cpu_model, environment
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Platinum 8480+\n")
+    assert cpu_model(str(info)) == "Intel(R) Xeon(R) Platinum 8480+"
+    env = environment()
+    assert isinstance(env["cpu_capability"], str) and env["cpu_capability"]  # e.g. AVX512, AVX2, DEFAULT
+    assert isinstance(env["cpu"], str) and env["cpu_count"] >= 1
+    assert cpu_model(str(tmp_path / "missing")) == platform.processor()  # no cpuinfo: what Python knows
