@@ -29,9 +29,9 @@ DEMO = {
     # every step gets a gradient; 12 epochs at 1e-3 with the last step and dropout 0.5: 0.70 (train accuracy 0.75),
     # 16 epochs at 2e-3 averaged without dropout: 0.77; bidirectional (the reference's LRCN is too), seeds 0-2:
     # 0.753 -> 0.792, the order pairs 0.64 -> 0.75 (at 3e-3: 0.773; seed 0, one-way: a 2x2 feature grid for the map
-    # mean 0.73 -> 0.74); a prediction at every step, each trained on the clip's label (the paper's loss), seeds 0-2 on
-    # another CPU: 0.794 +- 0.029 -> 0.812 +- 0.014 (not adopted, seed 0: label smoothing 0.76, 16 frames 0.70,
-    # 16-256 channels 0.77, 24 epochs 0.79)
+    # mean 0.73 -> 0.74); a prediction at every step, each trained on the clip's label (the paper's loss), seeds 0-2
+    # on the CPU of demo_seeds_cpu.json: 0.794 +- 0.029 -> 0.812 +- 0.014 (seed 0 with the mean readout, not adopted:
+    # label smoothing 0.76, 16 frames 0.70, 16-256 channels 0.77, 24 epochs 0.79)
     "lrcn": {"epochs": 16, "lr": 2e-3, "model_options": {"readout": "steps", "dropout": 0.0, "bidirectional": True}},
     "i3d": {"epochs": 20, "lr": 2e-3, "lr_gamma": 0.88},  # 15 epochs at decay 0.85: 0.88; 20: 0.94; 25 at 0.9: 0.95
     "nonlocal": {"epochs": 20, "lr": 2e-3, "lr_gamma": 0.88},  # 15 epochs at decay 0.85: 0.88-0.91; 20: 0.96
