@@ -166,13 +166,16 @@ def benchmark_tables(bench_dir: str | Path = BENCHMARKS_DIR) -> dict[str, pd.Dat
 
 
 def machine_line(machine: pd.DataFrame | None) -> str:
-    """A benchmark's machine in a few words (CPU cores, GPU, torch) instead of its platform string."""
+    """A benchmark's machine in a few words (CPU cores, the processor and its instruction set where recorded, GPU,
+    torch) instead of its platform string."""
     if machine is None or machine.empty:
         return "machine not recorded"
     info = machine["value"].to_dict()
     gpu = info.get("gpu")
     gpu = "no GPU" if gpu in (None, "None", "") else gpu
-    return f"{info.get('cpu_count', '?')} CPU cores, {gpu}, torch {info.get('torch', '?')}"
+    cpu = ", ".join(str(info[k]) for k in ("cpu", "cpu_capability") if info.get(k))
+    cores = f"{info.get('cpu_count', '?')} CPU cores" + (f" ({cpu})" if cpu else "")
+    return f"{cores}, {gpu}, torch {info.get('torch', '?')}"
 
 
 def benchmarks_html(tables: dict[str, pd.DataFrame]) -> str:

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from harutils import results, series
+from harutils.runtime import environment
 
 
 def _results():
@@ -130,6 +131,9 @@ def test_benchmarks_fold_per_file_with_their_machine_and_no_absolute_paths(tmp_p
     page = results.benchmarks_html(results.benchmark_tables(tmp_path))
     assert page.count("<details>") == 1 and "<b>speed</b>: measured on" in page and "CPU cores" in page
     assert "/tmp/x" not in page and "…/clips" in page and "3.142" in page
+    machine = results.benchmark_tables(tmp_path)["speed: machine"]
+    recorded = ", ".join(v for v in (environment()["cpu"], environment()["cpu_capability"]) if v)
+    assert f"CPU cores ({recorded})," in results.machine_line(machine)  # the processor its figures depend on
 
 
 def test_a_constant_property_is_said_in_words_not_drawn_as_one_bar():
