@@ -47,15 +47,18 @@ class LRCN(nn.Module):
         self.num_features = hidden * (2 if bidirectional else 1)
         self.head = linear_head(self.num_features, num_classes, dropout)
 
+    def steps(self, clip: torch.Tensor) -> torch.Tensor:
+        """The LSTM's output at every step: (B, C, T, H, W) -> (B, T, H*directions)."""
+        return self.lstm(self.encoder(clip))[0]  # (B, T, F) -> (B, T, H*dirs)
+
     def features(self, clip: torch.Tensor) -> torch.Tensor:
         """(B, C, T, H, W) -> (B, H*directions)."""
-        seq, _ = self.lstm(self.encoder(clip))  # (B, T, F) -> (B, T, H*dirs)
+        seq = self.steps(clip)
         return seq[:, -1] if self.readout == "last" else seq.mean(1)
 
     def forward(self, clip: torch.Tensor) -> torch.Tensor:
         if self.readout == "steps" and self.training:
-            seq, _ = self.lstm(self.encoder(clip))
-            return self.head(seq)  # (B, T, H*dirs) -> (B, T, classes): a prediction at every step
+            return self.head(self.steps(clip))  # (B, T, classes): a prediction at every step
         # the linear head of the mean of the steps is the mean of the steps' predictions
         return self.head(self.features(clip))
 
