@@ -106,6 +106,8 @@ class RunConfig:
     leaky_val: bool = False  # the random validation split that leaks groups (only to measure its cost)
     pretext: str = ""  # "" (the labels) | "playback" (self-supervised: forward, backward or shuffled?)
     label_fraction: float = 1.0  # share of each class's training clips kept (the label-efficiency curve)
+    steps_as_all_labels: bool = True  # a label-fraction epoch passes over its clips as often as it takes to make
+    # as many steps as an epoch on all the labels (False: one pass, as runs recorded before this setting did)
     init_from: str = ""  # a finished run's folder (or best.pt) whose weights, all but the head, start this run
     data_version: str = ""  # the synthetic dataset's generator and size where no data root is given (filled in)
 
@@ -163,18 +165,20 @@ def changed_fields(recorded: dict, cfg: RunConfig) -> list[str]:
 
 # Settings renamed since a run may have been recorded: old name -> (new name, old value -> new value).
 RENAMED = {"cache_frames": ("frame_store", {True: "arrays", False: "none"})}
+# Settings added since a run may have been recorded whose default is not what such a run computed with.
+BEFORE_ADDED = {"steps_as_all_labels": False}
 
 
 def upgraded(recorded: dict) -> dict:
-    """A config recorded by an earlier version, in today's names; a setting added since is given its default,
-    which is what that run computed with (``label_smoothing=0`` before smoothing existed)."""
+    """A config recorded by an earlier version, in today's names; a setting added since is given what that run
+    computed with: its default (``label_smoothing=0`` before smoothing existed) or its value in :data:`BEFORE_ADDED`."""
     out = dict(recorded)
     for old, (new, values) in RENAMED.items():
         if old in out and new not in out:
             value = out.pop(old)
             out[new] = values.get(value, value)
     defaults = {f.name: f.default for f in dataclasses.fields(RunConfig) if f.default is not dataclasses.MISSING}
-    for name, default in defaults.items():
+    for name, default in {**defaults, **BEFORE_ADDED}.items():
         out.setdefault(name, default)
     return out
 

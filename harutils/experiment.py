@@ -116,7 +116,7 @@ def test_all(net: nn.Module, bundles: dict[str, DataBundle], cfg: RunConfig, inf
                                                                             n, cfg.amp, ordered=metrics)
         # validation accuracy of the kept checkpoint, as measured when it was chosen (1 centred view)
         metrics["val_video_top1"] = history.rows[history.best_epoch - 1][f"val_acc/{n}"]
-        metrics["sizes"] = {"train": len(b.train), "val": len(b.val), "test": len(b.test)}
+        metrics["sizes"] = {"train": pretext.distinct_clips(b.train), "val": len(b.val), "test": len(b.test)}
         metrics["cache"] = b.cache_report
         metrics["left_out"] = b.left_out
         metrics["videos"] = [Path(path).name for path, _ in b.test.samples]  # in the order of the predictions

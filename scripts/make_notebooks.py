@@ -443,7 +443,8 @@ viz.confusion(pretext_test["confusion_matrix"], list(pretext_test["per_class_acc
               "Pretext task: how is the clip playing?");"""),
     md("""## Fine-tuning on the actions, against training from scratch
 The same network and schedule; the pretrained runs start from the pretext run's weights (all but its head). The
-10% runs see the same labelled clips (at least one per class)."""),
+10% runs see the same labelled clips (at least one per class), passed over ten times an epoch: every run makes as
+many optimizer steps, so the curve compares labels, not training length."""),
     code("""runs = {}
 for share in shares:
     for start, init in (("from scratch", ""), ("pretrained", str(pre_cfg.run_dir))):

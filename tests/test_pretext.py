@@ -75,6 +75,26 @@ def test_label_subset_keeps_a_share_of_every_class():
         pretext.label_subset(labels, 0.0, seed=0)
 
 
+class FakeBundle:
+    def __init__(self, n: int):
+        self.name, self.train = "ucf101", FakeClips(n)
+        self.train.groups = [f"g{i}" for i in range(n)]
+
+
+def test_a_label_fraction_epoch_makes_as_many_steps_as_one_on_all_the_labels(capsys):
+    bundle = pretext.for_run(make_config("i3d", "ucf101", "demo", label_fraction=0.1), FakeBundle(40))
+    kept = {path for path, _ in bundle.train.samples}
+    assert len(kept) == 4 == pretext.distinct_clips(bundle.train)  # 2 of each class's 20
+    assert len(bundle.train) == 40 and len(bundle.train.groups) == 40  # 10 passes over the 4 clips an epoch
+    assert sorted(bundle.train.samples) == sorted([s for s in bundle.train.samples[:4]] * 10)
+    assert "10 passes over them an epoch" in capsys.readouterr().out
+    once = pretext.for_run(make_config("i3d", "ucf101", "demo", label_fraction=0.1, steps_as_all_labels=False),
+                           FakeBundle(40))
+    assert len(once.train) == 4 == pretext.distinct_clips(once.train)
+    assert "passes" not in capsys.readouterr().out
+    assert pretext.for_run(make_config("i3d", "ucf101", "demo"), FakeBundle(40)).train.samples == FakeClips(40).samples
+
+
 def test_config_names_the_runs_and_checks_the_settings(tmp_path):
     cfg = make_config("i3d", "ucf101", "demo", pretext="playback", out_dir=str(tmp_path))
     assert cfg.run_name == "i3d_ucf101_split1_demo_playback" and cfg.order_probe is False

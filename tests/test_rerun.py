@@ -112,6 +112,16 @@ def test_a_run_recorded_before_label_smoothing_is_another_run_where_the_recipe_n
     assert changed_fields(recorded, cfg) == ["label_smoothing"]
 
 
+def test_a_label_fraction_run_recorded_before_its_epochs_matched_all_the_labels_is_another_run():
+    cfg = make_config("i3d", "ucf101", "demo", label_fraction=0.1)
+    assert cfg.steps_as_all_labels  # today's label-fraction epoch: as many steps as on all the labels
+    recorded = json.loads(json.dumps(cfg.to_dict(), default=str))
+    del recorded["steps_as_all_labels"]  # that run passed once over its tenth of the clips an epoch
+    assert changed_fields(recorded, cfg) == ["steps_as_all_labels"]
+    assert changed_fields(recorded, make_config("i3d", "ucf101", "demo", label_fraction=0.1,
+                                                steps_as_all_labels=False)) == []
+
+
 def test_a_run_on_another_version_of_the_synthetic_dataset_is_another_run():
     """Runs recorded before the demo dataset grew (or by an older generator) are not reported as this run."""
     cfg = make_config("c3d", "ucf101", "demo")
