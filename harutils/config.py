@@ -75,7 +75,8 @@ class RunConfig:
     model_size: str = "small"  # "paper" | "small" (harutils.models.card.MODEL_SIZES)
     model_options: dict = dataclasses.field(default_factory=dict)  # builder arguments of the recipe (frames, head)
     pretrained: str | bool | None = None  # None: the recipe's; False: none; "imagenet", "sports1m", "kinetics400"
-    # (named files of the weights folder) or a checkpoint path
+    # (named files of the weights folder), a checkpoint path, or a model's name: the frame CNN of that model's run on
+    # the same data, split and seed (the demo's LRCN: "late_fusion")
     weights_dir: str = ""  # the weights folder (empty: $HARUTILS_WEIGHTS)
     normalisation: str = "checkpoint"  # "checkpoint": what the weights expect | "imagenet": ImageNet mean/std
     frame_stride: int = 2

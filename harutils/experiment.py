@@ -4,7 +4,8 @@ notebooks, on one process or several under ``torchrun``.
 
 A run that is already complete (its ``metrics.json`` records the same configuration) reports the results it has;
 one asked for more epochs continues from its last checkpoint; one that was changed in anything else that alters
-its result is refused with the reason (:func:`harutils.config.changed_fields`).
+its result is refused with the reason (:func:`harutils.config.changed_fields`). A run whose ``pretrained`` names a
+model starts from the frame CNN of that model's run on the same data (:func:`source_run`), trained first if need be.
 
     python -m harutils.experiment --model i3d --dataset ucf101 --data-root DIR --profile demo --epochs 5 --out artifacts
     torchrun --nproc_per_node=2 -m harutils.experiment --model c3d --profile demo --out artifacts
@@ -31,8 +32,8 @@ from . import evaluate, pretext
 from .checkpoints import load_checkpoint
 from .config import RunConfig, changed_fields, make_config
 from .data.pipeline import DataBundle, build_data, class_count, make_loader
-from .models import JointModel, build_model
-from .models.weights import IMAGENET, WEIGHTS_ENV
+from .models import MODEL_NAMES, JointModel, build_model
+from .models.weights import IMAGENET, WEIGHTS_ENV, load_matching
 from .runtime import DistInfo, environment, environment_variable, init_distributed, resolve_device, seed_everything
 from .tracking import Tracker
 from .train import History, fit
@@ -48,14 +49,57 @@ def build_run_model(cfg: RunConfig, num_classes: dict[str, int]) -> nn.Module:
     weights folder, or a finished run's with ``init_from``), normalised as the recipe says, wrapped in a JointModel
     (which carries its card) for joint runs; a pretext run has the pretext task's outputs."""
     num_classes = pretext.class_counts(cfg, num_classes)
+    weights = None if source_run(cfg) else cfg.pretrained  # a run's weights are loaded by _run, once trained
     with environment_variable(WEIGHTS_ENV, cfg.weights_dir):
-        model = build_model(cfg.model, num_classes[cfg.dataset], model_size=cfg.model_size,
-                            pretrained=cfg.pretrained, **cfg.model_options)
+        model = build_model(cfg.model, num_classes[cfg.dataset], model_size=cfg.model_size, pretrained=weights,
+                            **cfg.model_options)
     if cfg.init_from:
         model.card = replace(model.card, weights=pretext.initialise_from(model, cfg.init_from))
     if cfg.normalisation == "imagenet":  # the reference report normalised every model with ImageNet's statistics
         model.card = replace(model.card, preprocessing=IMAGENET)
     return JointModel(model, num_classes) if cfg.joint_with else model
+
+
+def source_run(cfg: RunConfig) -> RunConfig | None:
+    """The run whose frame CNN starts this one, where ``pretrained`` names a model: that model's run on the same data,
+    split and seed (the demo's LRCN starts from Late Fusion's, as the LRCN paper's starts from an image-trained CNN);
+    None otherwise. That run has its own recipe; an epochs override of this run (a smoke run's) and RandAugment apply
+    to it too."""
+    if cfg.pretrained not in MODEL_NAMES:
+        return None
+    recipe = cfg.recipe if cfg.profile == "full" else ""
+    usual = make_config(cfg.model, cfg.dataset, cfg.profile, recipe=recipe, joint_with=cfg.joint_with).epochs
+    return make_config(cfg.pretrained, cfg.dataset, cfg.profile, recipe=recipe, data_root=cfg.data_root,
+                       split=cfg.split, seed=cfg.seed, epochs=None if cfg.epochs == usual else cfg.epochs,
+                       randaugment=cfg.randaugment,
+                       weights_dir=cfg.weights_dir, device=cfg.device, wandb_mode=cfg.wandb_mode,
+                       out_dir=cfg.out_dir, data_dir=cfg.data_dir, num_workers=cfg.num_workers)
+
+
+def train_source(cfg: RunConfig, progress: bool) -> RunConfig | None:
+    """The run whose frame CNN starts ``cfg``'s (:func:`source_run`), trained first where it has not (its notebook
+    has not run), which it says; None where ``cfg`` starts otherwise."""
+    source = source_run(cfg)
+    if source and completed_results(source) is None:
+        print(f"{cfg.run_name} starts from the frame CNN of {source.run_name}, which has not finished: training it "
+              "first")
+        run(source, progress)
+    return source
+
+
+def start_from_run(model: nn.Module, source: RunConfig) -> str:
+    """Load the frame CNN (``encoder``) of the finished run ``source``'s best checkpoint into ``model``; returns the
+    load report.
+
+    Raises:
+        ValueError: the two models' frame CNNs differ (another size or design), naming the file.
+    """
+    net = model.backbone if isinstance(model, JointModel) else model
+    path = source.run_dir / "best.pt"
+    state = {k.removeprefix("encoder."): v for k, v in load_checkpoint(path)["model"].items()
+             if k.startswith("encoder.")}
+    report = load_matching(net.encoder, state, file=path).require(f"the frame CNN of {type(net).__name__}")
+    return f"the frame CNN of {source.run_name} ({report})"
 
 
 def completed_results(cfg: RunConfig) -> dict | None:
@@ -176,9 +220,12 @@ def _run(cfg: RunConfig, progress: bool) -> dict:
     device = resolve_device(cfg.device)
     if device.type == "cuda" and info.world > 1:
         device = torch.device("cuda", info.local_rank)
+    source = train_source(cfg, progress)  # before this run seeds its generators: it starts alike either way
     seed_everything(cfg.seed)
     names = run_datasets(cfg)
     model = build_run_model(cfg, {n: class_count(cfg, n, progress and info.main) for n in names})
+    if source:
+        model.card = replace(model.card, weights=start_from_run(model, source))
     t_data = time.perf_counter()
     bundles = {n: pretext.for_run(cfg, build_data(cfg, model.card, n, progress and info.main)) for n in names}
     seconds = {"data_and_cache_seconds": time.perf_counter() - t_data}

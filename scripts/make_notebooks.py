@@ -234,7 +234,10 @@ NOTEBOOKS.append(model_notebook("04", "c3d", "C3D", "c3d",
 NOTEBOOKS.append(model_notebook("05", "lrcn", "LRCN", "lrcn",
     "Per-frame 2D ResNet features fed in order to an LSTM (Donahue et al.): time is modelled after the CNN. The "
     "demo's recipe trains it as the paper does, a prediction at every step scored against the clip's label, and "
-    "classifies by the mean of the steps' predictions; the reference report's recipe reads the last step only."))
+    "classifies by the mean of the steps' predictions; the reference report's recipe reads the last step only. Its "
+    "frame CNN starts trained, as the paper's does (from ImageNet at full size; on the demo from notebook 03's Late "
+    "Fusion, trained first if that notebook has not run): Late Fusion and LRCN then differ only in what follows the "
+    "CNN, a mean over the frames or an LSTM through them in order."))
 NOTEBOOKS.append(model_notebook("06", "i3d", "I3D", "i3d",
     "A ResNet-50 inflated to 3D (Carreira and Zisserman; the Non-local paper's I3D baseline): its ImageNet "
     "weights are repeated along time at full size; the demo trains the same design from scratch."))
