@@ -1,7 +1,8 @@
 """One run configuration built from a notebook's parameters; the profile (and on the full profile the recipe) is
 applied here and nowhere else, from the tables of :mod:`harutils.recipes`.
 
-``demo``: CPU, the synthetic dataset, small models trained from scratch on 8x64x64 clips in minutes.
+``demo``: CPU, the synthetic dataset, small models trained from scratch on 8x64x64 clips in minutes (LRCN from the
+frame CNN Late Fusion trained).
 ``full``: GPU, the real datasets, paper-size models with pretrained weights; recipe ``reference`` (the report as
 published, the default) or ``improved`` (this project's practice).
 """
