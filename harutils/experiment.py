@@ -81,6 +81,9 @@ def train_source(cfg: RunConfig, progress: bool) -> RunConfig | None:
     has not run), which it says; None where ``cfg`` starts otherwise."""
     source = source_run(cfg)
     if source and completed_results(source) is None:
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # every process would train it at once
+            raise RuntimeError(f"{cfg.run_name} starts from the frame CNN of {source.run_name}, which has not "
+                               f"finished: train {source.model} first on one process, then start this run again")
         print(f"{cfg.run_name} starts from the frame CNN of {source.run_name}, which has not finished: training it "
               "first")
         run(source, progress)
@@ -107,7 +110,8 @@ def completed_results(cfg: RunConfig) -> dict | None:
     before any data is read, against ``metrics.json`` or else the last checkpoint.
 
     Raises:
-        ValueError: ``run_dir`` holds a run of another configuration, or one trained for more epochs than asked.
+        ValueError: ``run_dir`` holds a run of another configuration (or one that started from another run of the
+            model it starts from), or one trained for more epochs than asked.
     """
     metrics, last = cfg.run_dir / "metrics.json", cfg.run_dir / "last.pt"
     if metrics.is_file():
@@ -119,6 +123,9 @@ def completed_results(cfg: RunConfig) -> dict | None:
     else:
         return None
     changed = changed_fields(recorded, cfg)
+    start = source_run(cfg) if done is not None else None
+    if start and not changed:  # a run that started from another run of that model's (its recipe changed since)
+        changed = [f"{k} of {start.run_name}, its start" for k in changed_fields(done.get("source_config", {}), start)]
     if changed:
         raise ValueError(f"{source} records a run of another configuration ({', '.join(changed)} differ): delete "
                          f"{cfg.run_dir} or choose another out_dir")
@@ -248,6 +255,7 @@ def _run(cfg: RunConfig, progress: bool) -> dict:
     out = {"run": cfg.run_name, "model": cfg.model, "datasets": names, "config": cfg.to_dict(), "test": results,
            "best_epoch": history.best_epoch, "best_val_acc": history.best_score, "history": history.rows,
            "resumed_from_epoch": history.resumed_from, "card": model.card.to_dict(),
+           "source_config": source.to_dict() if source else None,
            "parameters": sum(p.numel() for p in model.parameters()),
            "timings": _timings(history, seconds), "environment": environment(), "world_size": info.world}
     if info.main:

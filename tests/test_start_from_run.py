@@ -86,3 +86,22 @@ def test_a_source_whose_frame_cnn_does_not_fit_is_refused_naming_its_file(tmp_pa
         {"config": json.loads(json.dumps(source.to_dict(), default=str)), "history": [{}] * source.epochs}))
     with pytest.raises(ValueError, match=r"best\.pt do not fit the frame CNN of LRCN"):
         experiment.start_from_run(build_model("lrcn", 14, model_size="small"), source)
+
+
+def test_a_finished_run_whose_start_was_another_run_of_its_source_model_is_refused(tmp_path):
+    cfg = make_config("lrcn", "ucf101", "demo", out_dir=str(tmp_path), wandb_mode="disabled")
+    source = experiment.source_run(cfg)
+    recorded = {"config": json.loads(json.dumps(cfg.to_dict(), default=str)), "history": [{}] * cfg.epochs,
+                "source_config": json.loads(json.dumps(source.to_dict(), default=str))}
+    cfg.run_dir.mkdir(parents=True)
+    (cfg.run_dir / "metrics.json").write_text(json.dumps(recorded))
+    assert experiment.completed_results(cfg) == recorded
+    recorded["source_config"]["model_options"] = {}  # Late Fusion's recipe then had its head's dropout
+    (cfg.run_dir / "metrics.json").write_text(json.dumps(recorded))
+    with pytest.raises(ValueError, match="model_options of late_fusion_ucf101_split1_demo, its start differ"):
+        experiment.completed_results(cfg)
+    del recorded["source_config"]  # recorded before runs named their start: which one is unknown
+    (cfg.run_dir / "metrics.json").write_text(json.dumps(recorded))
+    with pytest.raises(ValueError, match="its start"):
+        experiment.completed_results(cfg)
+
