@@ -80,7 +80,12 @@ def train_source(cfg: RunConfig, progress: bool) -> RunConfig | None:
     """The run whose frame CNN starts ``cfg``'s (:func:`source_run`), trained first where it has not (its notebook
     has not run), which it says; None where ``cfg`` starts otherwise."""
     source = source_run(cfg)
-    if source and completed_results(source) is None:
+    try:
+        pending = source is not None and completed_results(source) is None
+    except ValueError as exc:  # its folder holds another configuration of it, or more epochs (an epochs override)
+        raise ValueError(f"{cfg.run_name} starts from the frame CNN of {source.run_name} (pretrained="
+                         f"{cfg.pretrained!r}): {exc}; or pass pretrained=False to start from scratch") from exc
+    if pending:
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # every process would train it at once
             raise RuntimeError(f"{cfg.run_name} starts from the frame CNN of {source.run_name}, which has not "
                                f"finished: train {source.model} first on one process, then start this run again")

@@ -84,6 +84,10 @@ def test_a_source_whose_frame_cnn_does_not_fit_is_refused_naming_its_file(tmp_pa
     torch.save({"model": state, "epoch": source.epochs - 1}, source.run_dir / "best.pt")
     (source.run_dir / "metrics.json").write_text(json.dumps(
         {"config": json.loads(json.dumps(source.to_dict(), default=str)), "history": [{}] * source.epochs}))
+    with pytest.raises(ValueError, match=r"lrcn_ucf101_split1_demo starts from the frame CNN of "
+                       r"late_fusion_ucf101_split1_demo \(pretrained='late_fusion'\): .* more than the 1 asked for"):
+        experiment.train_source(make_config("lrcn", "ucf101", "demo", out_dir=str(tmp_path), epochs=1),
+                                progress=False)  # an epochs override reaches its source, trained for more
     with pytest.raises(ValueError, match=r"best\.pt do not fit the frame CNN of LRCN"):
         experiment.start_from_run(build_model("lrcn", 14, model_size="small"), source)
 
