@@ -33,7 +33,7 @@ from .checkpoints import load_checkpoint
 from .config import RunConfig, changed_fields, make_config
 from .data.pipeline import DataBundle, build_data, class_count, make_loader
 from .models import MODEL_NAMES, JointModel, build_model
-from .models.weights import IMAGENET, WEIGHTS_ENV, load_matching
+from .models.weights import IMAGENET, WEIGHTS_ENV
 from .runtime import DistInfo, environment, environment_variable, init_distributed, resolve_device, seed_everything
 from .tracking import Tracker
 from .train import History, fit
@@ -49,7 +49,7 @@ def build_run_model(cfg: RunConfig, num_classes: dict[str, int]) -> nn.Module:
     weights folder, or a finished run's with ``init_from``), normalised as the recipe says, wrapped in a JointModel
     (which carries its card) for joint runs; a pretext run has the pretext task's outputs."""
     num_classes = pretext.class_counts(cfg, num_classes)
-    weights = None if source_run(cfg) else cfg.pretrained  # a run's weights are loaded by _run, once trained
+    weights = None if cfg.pretrained in MODEL_NAMES else cfg.pretrained  # another run's: _run loads them
     with environment_variable(WEIGHTS_ENV, cfg.weights_dir):
         model = build_model(cfg.model, num_classes[cfg.dataset], model_size=cfg.model_size, pretrained=weights,
                             **cfg.model_options)
@@ -103,10 +103,7 @@ def start_from_run(model: nn.Module, source: RunConfig) -> str:
         ValueError: the two models' frame CNNs differ (another size or design), naming the file.
     """
     net = model.backbone if isinstance(model, JointModel) else model
-    path = source.run_dir / "best.pt"
-    state = {k.removeprefix("encoder."): v for k, v in load_checkpoint(path)["model"].items()
-             if k.startswith("encoder.")}
-    report = load_matching(net.encoder, state, file=path).require(f"the frame CNN of {type(net).__name__}")
+    report = pretext.initialise_from(net, source.run_dir, "encoder", f"the frame CNN of {type(net).__name__}")
     return f"the frame CNN of {source.run_name} ({report})"
 
 

@@ -126,17 +126,21 @@ def class_counts(cfg: RunConfig, counts: dict[str, int]) -> dict[str, int]:
     return {n: len(PLAYBACK) for n in counts} if cfg.pretext == "playback" else counts
 
 
-def initialise_from(model: nn.Module, run_dir: str | Path) -> str:
-    """Load a finished run's best weights (all but the classifier head) into ``model``; returns the load report.
+def initialise_from(model: nn.Module, run_dir: str | Path, part: str = "", what: str = "") -> str:
+    """Load a finished run's best weights into ``model``: all but the classifier head, or with ``part`` only that
+    submodule's (``"encoder"``: the frame CNN of a run that starts from another model's run); returns the load report.
 
     Raises:
         FileNotFoundError: the run has no ``best.pt`` (it has not trained), naming the file.
-        ValueError: its weights do not fit this model (another model or size), naming the file.
+        ValueError: its weights do not fit this model (another model or size), naming the file and ``what`` was
+            loaded into (default: the model, for ``init_from``).
     """
     path = Path(run_dir) / "best.pt" if Path(run_dir).is_dir() else Path(run_dir)
     if not path.is_file():
         raise FileNotFoundError(f"init_from: {path} does not exist; train that run first (its folder must hold "
                                 f"best.pt), or pass the path of a best.pt")
-    state = {k: v for k, v in load_checkpoint(path)["model"].items() if not k.startswith("head.")}
-    report = load_matching(model, state, file=path)
-    return str(report.require(f"{type(model).__name__} (init_from)", may_differ=("head.",)))
+    prefix = f"{part}." if part else ""
+    state = {k.removeprefix(prefix): v for k, v in load_checkpoint(path)["model"].items()
+             if k.startswith(prefix) and (part or not k.startswith("head."))}
+    report = load_matching(model.get_submodule(part), state, file=path)
+    return str(report.require(what or f"{type(model).__name__} (init_from)", may_differ=() if part else ("head.",)))
