@@ -22,7 +22,7 @@ import torch
 
 from . import explain
 from .data.actor_masks import has_masks, read_masks
-from .data.video import resize_frames
+from .data.resize import resize_frames
 from .evaluate import evaluation_mode
 from .models.weights import UNNORMALISED
 

@@ -13,9 +13,10 @@ from conftest import REAL_CLIPS, moving_square_frames, needs_shared
 from harutils.data import seeking
 from harutils.data import video as V
 from harutils.data.encode import STORE_GOP, write_video
+from harutils.data.resize import resize_frames
 from harutils.data.sampling import Clip, MultiClip, UniformFrames
 from harutils.data.store import CacheWriteError
-from harutils.data.video import probe, read_frames, resize_frames
+from harutils.data.video import probe, read_frames
 from harutils.data.video_store import VideoStore
 
 

@@ -42,7 +42,7 @@ def decoded_by_plan(plan: list[tuple[int, int]]) -> int:
     return sum(last - k + 1 for k, last in plan)
 
 
-def read_seeking(path: Path, plan: list[tuple[int, int]], wanted: set[int], finish) -> dict[int, np.ndarray]:
+def read_seeking(path: Path, plan: list[tuple[int, int]], wanted: set[int], finish) -> dict[int, int]:
     """Decode only the runs of a :func:`seek_plan`, checking that every decoded frame is the one expected.
 
     Raises:
@@ -50,7 +50,7 @@ def read_seeking(path: Path, plan: list[tuple[int, int]], wanted: set[int], fini
     """
     import av
 
-    out: dict[int, np.ndarray] = {}
+    out: dict[int, int] = {}  # frame index -> the token finish gave it
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         stream.thread_type = "NONE"  # a few frames per run: starting decoder threads costs more than it saves

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .resize import FrameFinisher
 from .seeking import SeekMissed, as_displayed, decoded_by_plan, pts_per_frame, read_seeking, seek_plan
 
 BACKENDS = ("decord", "pyav")
@@ -164,10 +165,10 @@ def _out_of_range(path: Path, max_index: int, count: int, header: int | None = N
     return VideoError(path, f"frame index {max_index} out of range: the video decodes {count} frames{note}")
 
 
-def _read_pyav(path: Path, wanted: set[int], last: int, finish) -> dict[int, np.ndarray]:
+def _read_pyav(path: Path, wanted: set[int], last: int, finish) -> dict[int, int]:
     import av
 
-    out: dict[int, np.ndarray] = {}
+    out: dict[int, int] = {}  # frame index -> the token finish gave it
     decoded = 0
     header = None
     try:
@@ -198,7 +199,7 @@ class _DecordCannotOpen(Exception):
     pass
 
 
-def _read_decord(path: Path, wanted: set[int], last: int, finish) -> dict[int, np.ndarray]:
+def _read_decord(path: Path, wanted: set[int], last: int, finish) -> dict[int, int]:
     import decord
 
     decord.logging.set_level(decord.logging.QUIET)
@@ -207,7 +208,7 @@ def _read_decord(path: Path, wanted: set[int], last: int, finish) -> dict[int, n
     except Exception as exc:  # decord raises RuntimeError/DECORDError for files it cannot open
         raise _DecordCannotOpen(str(exc)) from exc
     try:  # read_frames has checked ``last`` against the count PyAV decodes (decord may claim one frame more)
-        out: dict[int, np.ndarray] = {}
+        out: dict[int, int] = {}  # frame index -> the token finish gave it
         for i in range(last + 1):
             try:
                 frame = reader.next()
@@ -231,23 +232,6 @@ def default_backend() -> str:
     except ImportError:
         return "pyav"
     return "decord"
-
-
-def resize_frames(frames: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
-    """Resize ``(T, H, W, 3)`` uint8 frames (antialiased bilinear).
-
-    Args:
-        frames: (T, H, W, 3) uint8.
-        size: an int resizes the shorter side to it keeping the aspect ratio; ``(h, w)`` is exact.
-
-    Returns:
-        (T, h, w, 3) uint8.
-    """
-    from torchvision.transforms.v2 import functional as TF
-
-    chw = frames.permute(0, 3, 1, 2)  # (T, H, W, C) -> (T, C, H, W)
-    resized = TF.resize(chw, list(size) if isinstance(size, tuple | list) else [size], antialias=True)
-    return resized.permute(0, 2, 3, 1).contiguous()  # (T, C, h, w) -> (T, h, w, C)
 
 
 def _read_by_seeking(path: Path, info: VideoInfo, wanted: set[int], last: int, finish) -> dict | None:
@@ -293,20 +277,13 @@ def read_frames(
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS} or None, got {backend!r}")
     wanted, last = set(idx.tolist()), int(idx.max())
-
-    def finish(frame: np.ndarray) -> np.ndarray:
-        """Each frame as it decodes: checked RGB, resized at once, so memory follows the output size."""
-        if frame.ndim != 3 or frame.shape[2] != 3:
-            raise VideoError(path, f"decoded a frame of shape {frame.shape}, not RGB with 3 channels "
-                                   f"({backend}); re-encode the video (e.g. ffmpeg -i IN -pix_fmt yuv420p OUT)")
-        if frame_size is None:
-            return frame
-        return resize_frames(torch.from_numpy(frame)[None], frame_size)[0].numpy()  # (H, W, 3) -> (h, w, 3)
-
     info = info or probe(path, allow_truncated=True)
     if last >= info.frame_count:
         raise _out_of_range(path, last, info.frame_count, info.header_frames)
+    finish = FrameFinisher(path, backend, frame_size)  # checks and resizes each frame as it decodes
     by_index = _read_by_seeking(path, info, wanted, last, finish)
+    if by_index is None:
+        finish = FrameFinisher(path, backend, frame_size)  # the seeks' frames, if any, are not used
     if by_index is None and backend == "decord" and info.rotation:
         by_index = _read_pyav(path, wanted, last, finish)  # decord turns rotated videos into 4-channel frames
     elif by_index is None and backend == "decord":
@@ -316,4 +293,4 @@ def read_frames(
             by_index = _read_pyav(path, wanted, last, finish)
     elif by_index is None:
         by_index = _read_pyav(path, wanted, last, finish)
-    return torch.from_numpy(np.stack([by_index[i] for i in idx.tolist()]))  # (T, H, W, 3)
+    return finish.frames([by_index[i] for i in idx.tolist()])  # (T, H, W, 3)

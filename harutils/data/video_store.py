@@ -29,9 +29,10 @@ import numpy as np
 import torch
 
 from .encode import STORE_CODEC, STORE_GOP, STORE_OPTIONS, write_video
+from .resize import resize_frames
 from .sampling import FrameSampler
 from .store import FrameStore, write_atomically
-from .video import VideoInfo, probe, read_frames, resize_frames
+from .video import VideoInfo, probe, read_frames
 
 STORE_VERSION = 1
 
