@@ -1,13 +1,11 @@
-"""Resizing decoded frames: one function for a batch, and the decoder's finisher that checks each frame as it
-decodes and resizes them a few at a time.
+"""Resizing decoded frames: one function for a batch, and the decoder's finisher that resizes the frames a few
+at a time as they decode.
 
 An antialiased resize of 8 frames at once costs about a third of 8 resizes of one frame (torch's uint8 kernel
 and the dispatch per call), and the pixels are the same: each frame is resized on its own either way.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -34,29 +32,25 @@ def resize_frames(frames: torch.Tensor, size: int | tuple[int, int]) -> torch.Te
 
 
 class FrameFinisher:
-    """What a decoder does with each frame it keeps: check it is RGB, queue it for resizing, and hand back a token;
-    :meth:`frames` turns tokens into the finished frames. At most :data:`RESIZE_BATCH` frames wait at the decoded
-    size.
+    """What a decoder does with each frame it keeps: queue it for resizing and hand back a token; :meth:`frames`
+    turns tokens into the finished frames. At most :data:`RESIZE_BATCH` frames wait at the decoded size.
 
     Args:
-        path: the video (named by the error).
-        backend: the decoder (named by the error).
         frame_size: None keeps the decoded size; an int sets the shorter side; ``(h, w)`` is exact.
     """
 
-    def __init__(self, path: Path, backend: str, frame_size: int | tuple[int, int] | None):
-        self.path, self.backend, self.frame_size = path, backend, frame_size
+    def __init__(self, frame_size: int | tuple[int, int] | None):
+        self.frame_size = frame_size
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every frame (those of a read that is abandoned)."""
         self._done: list[np.ndarray] = []
         self._waiting: np.ndarray | None = None  # (RESIZE_BATCH, H, W, 3): the frames waiting to be resized
         self._count = 0  # how many wait
 
     def __call__(self, frame: np.ndarray) -> int:
-        from .video import VideoError
-
-        if frame.ndim != 3 or frame.shape[2] != 3:
-            raise VideoError(self.path, f"decoded a frame of shape {frame.shape}, not RGB with 3 channels "
-                                        f"({self.backend}); re-encode the video (e.g. ffmpeg -i IN -pix_fmt yuv420p "
-                                        "OUT)")
+        """Take one decoded ``(H, W, 3)`` uint8 frame; returns its token."""
         if self.frame_size is None:
             self._done.append(frame)
             return len(self._done) - 1

@@ -280,10 +280,18 @@ def read_frames(
     info = info or probe(path, allow_truncated=True)
     if last >= info.frame_count:
         raise _out_of_range(path, last, info.frame_count, info.header_frames)
-    finish = FrameFinisher(path, backend, frame_size)  # checks and resizes each frame as it decodes
+    resized = FrameFinisher(frame_size)  # resizes the frames a batch at a time as they decode
+
+    def finish(frame: np.ndarray) -> int:
+        """Each frame as it decodes: checked RGB and queued for resizing; its token in ``resized``."""
+        if frame.ndim != 3 or frame.shape[2] != 3:
+            raise VideoError(path, f"decoded a frame of shape {frame.shape}, not RGB with 3 channels "
+                                   f"({backend}); re-encode the video (e.g. ffmpeg -i IN -pix_fmt yuv420p OUT)")
+        return resized(frame)
+
     by_index = _read_by_seeking(path, info, wanted, last, finish)
     if by_index is None:
-        finish = FrameFinisher(path, backend, frame_size)  # the seeks' frames, if any, are not used
+        resized.clear()  # the frames of seeks that missed, if any, are not used
     if by_index is None and backend == "decord" and info.rotation:
         by_index = _read_pyav(path, wanted, last, finish)  # decord turns rotated videos into 4-channel frames
     elif by_index is None and backend == "decord":
@@ -293,4 +301,4 @@ def read_frames(
             by_index = _read_pyav(path, wanted, last, finish)
     elif by_index is None:
         by_index = _read_pyav(path, wanted, last, finish)
-    return finish.frames([by_index[i] for i in idx.tolist()])  # (T, H, W, 3)
+    return resized.frames([by_index[i] for i in idx.tolist()])  # (T, H, W, 3)
