@@ -188,7 +188,7 @@ def upgraded(recorded: dict) -> dict:
 def frame_settings(profile: str, data_dir: str = "data", frame_size: int | None = None,
                    models=MODEL_NAMES) -> list[FrameSettings]:
     """The frame stores a profile's ``models`` read, for the frame-extraction notebook to build before any training:
-    on the demo one uint8 cache per frame size (64 px; ViViT's 80 px, cropped to 64); on the full profile the one
+    on the demo one uint8 cache per frame size (64 px; ViViT's 96 px, cropped to 64); on the full profile the one
     video store that every model reads at its own frame size. ``frame_size`` overrides the profile's sizes."""
     per_model = [settings(profile, "", m) for m in models]
     if frame_size or per_model[0]["frame_store"] != "arrays":

@@ -200,7 +200,7 @@ Both profiles keep every frame, so random clips and random frames per segment ar
 videos are reported and skipped; the build runs on every core, resumes after a kill, and a second build reuses
 every entry (a changed video or setting is rebuilt, never served stale).
 
-- **Demo**: all frames as uint8 arrays at the training resolution (64 px, and 80 px for ViViT, which crops them
+- **Demo**: all frames as uint8 arrays at the training resolution (64 px, and 96 px for ViViT, which crops them
   to 64), kept in memory or memory-mapped.
 - **Full**: every video re-encoded once as a short-GOP H.264 copy at its own resolution (a keyframe every 16 frames,
   CRF 18), which every model and both recipes read with exact seeks, resized to their own frame size. JPEG frames

@@ -89,7 +89,7 @@ def test_the_frame_stores_to_build_cover_every_models_frame_size():
 
     demo = frame_settings("demo", "data")
     sizes = sorted({make_config(m, "ucf101", "demo").frame_size for m in recipes.DEMO})
-    assert [f.frame_size for f in demo] == sizes and len(sizes) > 1  # ViViT reads 80 px frames, the others 64
+    assert [f.frame_size for f in demo] == sizes and len(sizes) > 1  # ViViT reads 96 px frames, the others 64
     assert all(f.frame_store == "arrays" and f.data_dir == "data" for f in demo)
     joint = frame_settings("demo", "data", models=joint_models("demo"))
     assert [f.frame_size for f in joint] == sorted({make_config(m, "ucf101", "demo").frame_size
