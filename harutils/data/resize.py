@@ -1,8 +1,8 @@
 """Resizing decoded frames: one function for a batch, and the decoder's finisher that resizes the frames a few
 at a time as they decode.
 
-An antialiased resize of 8 frames at once costs about a third of 8 resizes of one frame (torch's uint8 kernel
-and the dispatch per call), and the pixels are the same: each frame is resized on its own either way.
+An antialiased resize of 8 frames at once costs about half of 8 resizes of one frame (the dispatch per call),
+and the pixels are the same: each frame is resized on its own either way.
 """
 
 from __future__ import annotations
