@@ -24,7 +24,9 @@ PERTURBATIONS = (None, "shuffle", "reverse")
 
 
 def unwrap(model: nn.Module) -> nn.Module:
-    """The model inside a DistributedDataParallel wrapper (or the model itself)."""
+    """The model inside its torch.compile and DistributedDataParallel wrappers (or the model itself): the one whose
+    state dict the checkpoints hold, without the wrappers' key prefixes (``_orig_mod.``, ``module.``)."""
+    model = getattr(model, "_orig_mod", model)  # torch.compile's OptimizedModule
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
 

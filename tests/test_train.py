@@ -366,3 +366,15 @@ def test_a_per_step_prediction_is_scored_at_every_step_and_counted_once_per_clip
     torch.testing.assert_close(loss, torch.stack(every_step).mean())
     torch.testing.assert_close(logits, steps.mean(1))  # the clip's prediction: its steps' mean
     assert (logits.argmax(1) == labels).tolist() == [False, True]
+
+
+def test_a_compiled_model_checkpoints_and_loads_under_its_own_keys(tmp_path):
+    # torch.compile wraps the model as ``_orig_mod``: a checkpoint of the wrapper's keys would not load into the
+    # model that evaluates the best epoch (compile=True failed so, after training, before this)
+    cfg = make_config("c3d", "ucf101", "demo", out_dir=str(tmp_path), wandb_mode="disabled", compile=True)
+    model = experiment.build_run_model(cfg, {"ucf101": 5})
+    net = experiment._place(model, cfg, torch.device("cpu"), DistInfo())
+    assert net is not model and E.unwrap(net) is model  # compiled lazily: nothing is compiled here
+    saved = E.unwrap(net).state_dict()
+    assert not [k for k in saved if k.startswith("_orig_mod.")]
+    experiment.build_run_model(cfg, {"ucf101": 5}).load_state_dict(saved)
