@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,6 +86,37 @@ def environment() -> dict:
             "cpu": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "cpu_count": os.cpu_count(), "threads": torch.get_num_threads(),
             "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
+
+
+def reference_speed(seconds: float = 0.5) -> float:
+    """Training steps per second of a fixed small 3D CNN here and now (batch 8 of 8-frame 32x32 clips, on the CPU,
+    with this process's torch threads): a yardstick for run times. A shared machine's speed drifts (one notebook of
+    the demo took 1.5 times as long in a slow spell, for the same work), so the series logs this before every
+    notebook, and a run time is read beside it. Leaves the global random state as it was.
+
+    Args:
+        seconds: how long to measure, after two warm-up steps.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = torch.nn.Sequential(torch.nn.Conv3d(3, 32, 3, padding=1), torch.nn.BatchNorm3d(32), torch.nn.ReLU(),
+                                  torch.nn.MaxPool3d(2), torch.nn.Conv3d(32, 64, 3, padding=1),
+                                  torch.nn.BatchNorm3d(64), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool3d(1),
+                                  torch.nn.Flatten(), torch.nn.Linear(64, 14))
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+        clips, labels = torch.randn(8, 3, 8, 32, 32), torch.arange(8)
+
+        def step() -> None:
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(net(clips), labels).backward()
+            optimizer.step()
+
+        step(), step()
+        steps, start = 0, time.perf_counter()
+        while steps == 0 or time.perf_counter() - start < seconds:
+            step()
+            steps += 1
+        return steps / (time.perf_counter() - start)
 
 
 @contextmanager

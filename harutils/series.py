@@ -153,10 +153,11 @@ def run_series(args) -> int:
     try:
         for n, nb in enumerate(notebooks, 1):
             # the next notebook's kernel starts and imports while this one runs
+            speed = runtime.reference_speed()  # before the next kernel starts importing beside it
             kernel, upcoming = upcoming, (_start_kernel(notebooks[n]) if n < len(notebooks) else None)
-            print(f"run_all: [{n}/{len(notebooks)}] {nb.stem} ...{_time_left(previous, notebooks[n - 1:])}",
-                  flush=True)
-            entry = _execute(nb, args, executed_dir / nb.name, reports, kernel)
+            print(f"run_all: [{n}/{len(notebooks)}] {nb.stem} ...{_time_left(previous, notebooks[n - 1:])} "
+                  f"(machine: {speed:.1f} reference steps/s)", flush=True)
+            entry = {**_execute(nb, args, executed_dir / nb.name, reports, kernel), "reference_steps_per_s": speed}
             print(f"run_all: [{n}/{len(notebooks)}] {nb.stem} {entry['status']} in {entry['seconds']:.0f} s",
                   flush=True)
             if entry["status"] != "ok":
@@ -169,12 +170,18 @@ def run_series(args) -> int:
         if upcoming is not None:
             _stop_kernel(upcoming)
     index = write_index(reports, log, out_dir, args.profile)
-    print("run_all: summary\n" + "\n".join(f"  {e['notebook']:32s} {e['status']:7s} {e['seconds']:6.0f} s" for e in log)
+    print("run_all: summary (machine speed before each notebook: reference steps/s)\n"
+          + "\n".join(f"  {e['notebook']:32s} {e['status']:7s} {e['seconds']:6.0f} s  {_speed(e)}" for e in log)
           + f"\nrun_all: report at {index}")
     if failed:
         print(f"run_all: {len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _speed(entry: dict) -> str:
+    speed = entry.get("reference_steps_per_s")  # absent from logs written before it was measured
+    return f"{speed:5.1f}" if speed is not None else "    -"
 
 
 def _last_times(reports: Path) -> dict[str, float]:

@@ -534,10 +534,14 @@ if augmentation is None:
     print("not measured yet: .venv/bin/python benchmarks/bench_demo_seeds.py --randaugment both")
 else:
     display(augmentation.round(3))"""),
-    md("## Run time of every notebook"),
+    md("""## Run time of every notebook
+Beside each, the machine's speed just before it ran: training steps per second of a fixed small 3D CNN
+(`runtime.reference_speed`). A shared machine slows down and speeds up; compare run times of two runs only where
+that speed is alike."""),
     code("""log_path = Path(reports_dir) / "run_log.json"
 if log_path.is_file():
-    display(pd.DataFrame(json.loads(log_path.read_text()))[["notebook", "status", "seconds"]].round(1))
+    display(pd.DataFrame(json.loads(log_path.read_text())).reindex(
+        columns=["notebook", "status", "seconds", "reference_steps_per_s"]).round(1))
 else:
     print("no run log: run the series with ./run_all.sh to time every notebook")"""),
     md("""## Speed: the recorded benchmarks

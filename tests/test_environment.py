@@ -62,3 +62,21 @@ def test_runs_record_the_processor_their_timings_and_results_came_from(tmp_path)
     assert isinstance(env["cpu_capability"], str) and env["cpu_capability"]  # e.g. AVX512, AVX2, DEFAULT
     assert isinstance(env["cpu"], str) and env["cpu_count"] >= 1
     assert cpu_model(str(tmp_path / "missing")) == platform.processor()  # no cpuinfo: what Python knows
+
+
+def test_the_machine_speed_yardstick_measures_for_its_time_and_leaves_the_random_state():
+    import time
+
+    import torch
+
+    from harutils.runtime import reference_speed
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    start = time.perf_counter()
+    speed = reference_speed(0.2)
+    elapsed = time.perf_counter() - start
+    assert speed > 0 and elapsed >= 0.2
+    assert speed * 0.2 >= 1  # at least one step measured, whatever the machine
+    assert torch.equal(torch.rand(3), expected)

@@ -78,6 +78,7 @@ def test_every_notebook_executes(series):
     assert not failed, failed
     assert series["code"] == 0
     assert [e["notebook"] for e in log] == [nb.name for nb in NOTEBOOKS]
+    assert all(e["reference_steps_per_s"] > 0 for e in log)  # the machine's speed beside each run time
     for nb in NOTEBOOKS:
         assert (series["reports"] / "executed" / nb.name).is_file()
         assert (series["reports"] / f"{nb.stem}.html").is_file()
@@ -214,6 +215,7 @@ def test_a_failing_notebook_is_named_and_the_others_still_render(tmp_path, monke
     assert ("[2/2] 02_good ok in" in out) != failfast
     log = json.loads((tmp_path / "reports" / "run_log.json").read_text())
     assert log[0]["status"] == "failed" and (tmp_path / "reports" / "executed" / "01_bad.ipynb").is_file()
+    assert log[0]["reference_steps_per_s"] > 0 and "reference steps/s" in out
     assert (tmp_path / "reports" / "01_bad.html").is_file()  # the partial output is rendered too
     if failfast:
         assert len(log) == 1
