@@ -149,12 +149,14 @@ def run_series(args) -> int:
     log = _earlier_entries(reports, args.profile, {nb.name for nb in notebooks}) if args.only else []
     previous = _last_times(reports)
     failed = []
-    upcoming = _start_kernel(notebooks[0])
+    upcoming = None
     try:
         for n, nb in enumerate(notebooks, 1):
+            # the machine's speed while no kernel of ours starts (a kernel importing beside it took it from 9 to 2)
+            speed = runtime.reference_speed()
             # the next notebook's kernel starts and imports while this one runs
-            speed = runtime.reference_speed()  # before the next kernel starts importing beside it
-            kernel, upcoming = upcoming, (_start_kernel(notebooks[n]) if n < len(notebooks) else None)
+            kernel = upcoming if upcoming is not None else _start_kernel(nb)
+            upcoming = _start_kernel(notebooks[n]) if n < len(notebooks) else None
             print(f"run_all: [{n}/{len(notebooks)}] {nb.stem} ...{_time_left(previous, notebooks[n - 1:])} "
                   f"(machine: {speed:.1f} reference steps/s)", flush=True)
             entry = {**_execute(nb, args, executed_dir / nb.name, reports, kernel), "reference_steps_per_s": speed}

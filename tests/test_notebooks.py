@@ -225,6 +225,22 @@ def test_a_failing_notebook_is_named_and_the_others_still_render(tmp_path, monke
     assert 'class="failed"' in page and "01_bad.html" in page
 
 
+def test_the_machine_speed_is_measured_before_each_notebook_with_no_kernel_starting_beside_it(tmp_path, monkeypatch):
+    from harutils import series
+
+    first = _tiny_notebook(tmp_path / "01_first.ipynb", 'print("one")')
+    second = _tiny_notebook(tmp_path / "02_second.ipynb", 'print("two")')
+    monkeypatch.setattr(series, "discover", lambda only=None: [first, second])
+    events, start_kernel = [], series._start_kernel
+    monkeypatch.setattr(series.runtime, "reference_speed", lambda: events.append("measure") or 5.0)
+    monkeypatch.setattr(series, "_start_kernel", lambda nb: events.append(f"start {nb.stem}") or start_kernel(nb))
+    assert series.main(["--reports", str(tmp_path / "reports"), "--out-dir", str(tmp_path / "art")]) == 0
+    # a kernel importing torch beside the measurement took the first notebook's figure from 9 to 2 steps/s
+    assert events == ["measure", "start 01_first", "start 02_second", "measure"]
+    log = json.loads((tmp_path / "reports" / "run_log.json").read_text())
+    assert [e["reference_steps_per_s"] for e in log] == [5.0, 5.0]
+
+
 def test_only_reruns_some_notebooks_and_keeps_the_others_in_the_index(tmp_path, monkeypatch):
     from harutils import series
 
