@@ -77,6 +77,5 @@ def test_the_machine_speed_yardstick_measures_for_its_time_and_leaves_the_random
     start = time.perf_counter()
     speed = reference_speed(0.2)
     elapsed = time.perf_counter() - start
-    assert speed > 0 and elapsed >= 0.2
-    assert speed * 0.2 >= 1  # at least one step measured, whatever the machine
+    assert 0 < speed < float("inf") and elapsed >= 0.2  # measured for its time (a slow step may outlast it)
     assert torch.equal(torch.rand(3), expected)
