@@ -2,8 +2,9 @@
 worker delivers per model from the video store versus from the original videos.
 
 1. Candidates (every fixture clip, every frame, at the source resolution): bytes per frame, decoding time per frame
-   and fidelity (PSNR against the original's frames) of the originals, the video store's short-GOP H.264 and JPEG
-   frames per video (MMAction2's rawframes) at two qualities.
+   and fidelity (PSNR against the original's frames) of the originals, the video store's short-GOP H.264 (at the
+   source resolution, and at 128 px for C3D, against the original resized to 128 px) and JPEG frames per video
+   (MMAction2's rawframes) at two qualities.
 2. Storage for UCF101 + HMDB51, extrapolated: bytes per frame x the fixtures' mean frames per video x the official
    video counts; and the build time per video on one core.
 3. Per model and recipe: training items per second of one worker (``dataset[i]`` of the train and validation
@@ -33,6 +34,7 @@ from harutils import experiment, results
 from harutils.config import make_config
 from harutils.data import pipeline
 from harutils.data.base import MissingVideosWarning
+from harutils.data.resize import resize_frames
 from harutils.data.video import probe, read_frames
 from harutils.data.video_store import VideoStore
 from harutils.models import MODEL_NAMES
@@ -47,26 +49,38 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return 10 * np.log10(255**2 / mse) if mse else float("inf")
 
 
-def candidates(clips: list[Path], store: VideoStore) -> dict:
-    """Bytes, decoding ms and PSNR per frame of each candidate, and the store's build seconds per video."""
-    rows = {"original videos": [0, 0.0, []], "video store (H.264, GOP 16, CRF 18)": [0, 0.0, []],
+STORE_256 = "video store (H.264, GOP 16, CRF 18)"
+STORE_128 = "video store at 128 px (C3D's)"
+
+
+def _time_store(clip: Path, n: int, store: VideoStore, reference: np.ndarray, row: list) -> float:
+    """Build one store entry (seconds returned) and add its bytes, decoding time and PSNR to ``row``."""
+    start = time.perf_counter()
+    info = store.load(clip)
+    build_s = time.perf_counter() - start
+    start = time.perf_counter()
+    stored = read_frames(store.entry_path(clip), np.arange(n), backend="pyav", info=info).numpy()
+    row[1] += time.perf_counter() - start
+    row[0] += store.entry_path(clip).stat().st_size
+    row[2].append(psnr(reference[:, :stored.shape[1], :stored.shape[2]], stored))
+    return build_s
+
+
+def candidates(clips: list[Path], store: VideoStore, small_store: VideoStore) -> dict:
+    """Bytes, decoding ms and PSNR per frame of each candidate (the 128 px store against the original resized
+    to 128 px), and the stores' build seconds per video."""
+    rows = {"original videos": [0, 0.0, []], STORE_256: [0, 0.0, []], STORE_128: [0, 0.0, []],
             "JPEG q90 per frame": [0, 0.0, []], "JPEG q75 per frame": [0, 0.0, []]}
-    frames_total, build_s = 0, 0.0
+    frames_total, build_s = 0, {STORE_256: 0.0, STORE_128: 0.0}
     for clip in clips:
         n = probe(clip).frame_count
         start = time.perf_counter()
         original = read_frames(clip, np.arange(n), backend="pyav").numpy()
         rows["original videos"][1] += time.perf_counter() - start
         rows["original videos"][0] += clip.stat().st_size
-        start = time.perf_counter()
-        info = store.load(clip)
-        build_s += time.perf_counter() - start
-        start = time.perf_counter()
-        stored = read_frames(store.entry_path(clip), np.arange(n), backend="pyav", info=info).numpy()
-        rows["video store (H.264, GOP 16, CRF 18)"][1] += time.perf_counter() - start
-        rows["video store (H.264, GOP 16, CRF 18)"][0] += store.entry_path(clip).stat().st_size
-        rows["video store (H.264, GOP 16, CRF 18)"][2].append(psnr(original[:, :stored.shape[1], :stored.shape[2]],
-                                                                  stored))
+        build_s[STORE_256] += _time_store(clip, n, store, original, rows[STORE_256])
+        small = resize_frames(torch.from_numpy(original), small_store.max_side).numpy()
+        build_s[STORE_128] += _time_store(clip, n, small_store, small, rows[STORE_128])
         for quality in (90, 75):
             row = rows[f"JPEG q{quality} per frame"]
             encoded = [encode_jpeg(torch.from_numpy(f).permute(2, 0, 1).contiguous(), quality=quality)
@@ -80,16 +94,16 @@ def candidates(clips: list[Path], store: VideoStore) -> dict:
     out = {name: {"bytes_per_frame": round(b / frames_total), "decode_ms_per_frame": round(1000 * s / frames_total, 3),
                   "min_psnr_db": round(min(p), 1) if p else None} for name, (b, s, p) in rows.items()}
     return {"frames": frames_total, "clips": len(clips), "candidates": out,
-            "store_build_s_per_video_one_core": round(build_s / len(clips), 3)}
+            "store_build_s_per_video_one_core": {k: round(v / len(clips), 3) for k, v in build_s.items()}}
 
 
 def storage(clips: dict[str, list[Path]], per_frame: dict) -> dict:
     """GB of UCF101 + HMDB51 per candidate, from the fixtures' mean frames per video and the official counts."""
     frames = {name: OFFICIAL_VIDEOS[name] * float(np.mean([probe(c).frame_count for c in cs]))
               for name, cs in clips.items()}
-    return {"estimated_frames": {k: round(v) for k, v in frames.items()},
-            "gb_ucf101_plus_hmdb51": {name: round(sum(frames.values()) * row["bytes_per_frame"] / 1e9, 1)
-                                      for name, row in per_frame.items()}}
+    gb = {name: round(sum(frames.values()) * row["bytes_per_frame"] / 1e9, 1) for name, row in per_frame.items()}
+    gb["the video stores the full profile builds (256 + 128 px)"] = round(gb[STORE_256] + gb[STORE_128], 1)
+    return {"estimated_frames": {k: round(v) for k, v in frames.items()}, "gb_ucf101_plus_hmdb51": gb}
 
 
 def items_per_second(dataset, repeats: int) -> float:
@@ -151,7 +165,8 @@ def main(argv=None) -> int:
     clips = {name: sorted((FIXTURES / name).rglob("*.avi")) for name in OFFICIAL_VIDEOS}
     with tempfile.TemporaryDirectory() as tmp:
         store = VideoStore(Path(tmp) / "fixtures")
-        figures = candidates(clips["ucf101"] + clips["hmdb51"], store)
+        small_store = VideoStore(Path(tmp) / "fixtures_128", max_side=128)
+        figures = candidates(clips["ucf101"] + clips["hmdb51"], store, small_store)
         figures["storage"] = storage(clips, figures["candidates"])
         print(json.dumps(figures, indent=1), flush=True)
         figures["training_items_per_second_one_worker"] = {}

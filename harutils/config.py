@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .data import synthetic
 from .data.pipeline import FrameSettings
+from .data.video_store import store_side
 from .models import MODEL_NAMES
 from .recipes import PROFILES, settings
 
@@ -188,11 +189,15 @@ def upgraded(recorded: dict) -> dict:
 def frame_settings(profile: str, data_dir: str = "data", frame_size: int | None = None,
                    models=MODEL_NAMES) -> list[FrameSettings]:
     """The frame stores a profile's ``models`` read, for the frame-extraction notebook to build before any training:
-    on the demo one uint8 cache per frame size (64 px; ViViT's 96 px, cropped to 64); on the full profile the one
-    video store that every model reads at its own frame size. ``frame_size`` overrides the profile's sizes."""
+    on the demo one uint8 cache per frame size (64 px; ViViT's 96 px, cropped to 64); on the full profile one
+    video store per store side the models need (:func:`~harutils.data.video_store.store_side`: 128 px for C3D,
+    256 px for the rest), each read at the models' own frame sizes. ``frame_size`` overrides the profile's sizes."""
     per_model = [settings(profile, "", m) for m in models]
-    if frame_size or per_model[0]["frame_store"] != "arrays":
+    store = per_model[0]["frame_store"]
+    if frame_size or store == "none":  # without a store, one probe of the videos
         sizes = [frame_size or per_model[0]["frame_size"]]
+    elif store == "video":
+        sizes = sorted({store_side(s["frame_size"]) for s in per_model})
     else:
         sizes = sorted({s["frame_size"] for s in per_model})
     return [FrameSettings(data_dir, size, per_model[0]["frame_store"]) for size in sizes]

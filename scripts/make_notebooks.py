@@ -202,10 +202,12 @@ every entry (a changed video or setting is rebuilt, never served stale).
 
 - **Demo**: all frames as uint8 arrays at the training resolution (64 px, and 96 px for ViViT, which crops them
   to 64), kept in memory or memory-mapped.
-- **Full**: every video re-encoded once as a short-GOP H.264 copy at its own resolution (a keyframe every 16 frames,
-  CRF 18), which every model and both recipes read with exact seeks, resized to their own frame size. JPEG frames
-  per video would take 3-5 times the disk; the measured candidates and the storage of UCF101 + HMDB51 are in
-  `benchmarks/results/frame_store_cpu.json` (the results notebook shows them)."""),
+- **Full**: every video re-encoded once as a short-GOP H.264 copy (a keyframe every 16 frames, CRF 18) at two
+  sizes: its own resolution capped at 256 px, which the 224-256 px models read, and 128 px, which C3D's 112-128 px
+  clips read at a third of the decoding cost. Every model and both recipes read with exact seeks, resized to
+  their own frame size. JPEG frames per video would take 3-5 times the disk; the measured candidates and the
+  storage of UCF101 + HMDB51 are in `benchmarks/results/frame_store_cpu.json` (the results notebook shows
+  them)."""),
     code("""stores = {}
 for name, given_root in ((dataset, data_root), (config.other_dataset(dataset), joint_root)):
     root = datasets.resolve_root(name, given_root, data_dir)
@@ -219,8 +221,8 @@ for name, given_root in ((dataset, data_root), (config.other_dataset(dataset), j
         pipeline.prepare_frames(frames, name, root, videos, progress=False)
         print(f"{name}: {built}")
         print(f"  built in {build_seconds:.1f} s, checked again in {time.perf_counter() - start:.2f} s")
-        key = f"{name} {frames.frame_size} px" if frames.frame_store == "arrays" else name
-        stores[key] = {"videos": len(videos), "build s": build_seconds, "store MB": built.disk_bytes / 2**20}"""),
+        stores[f"{name} {frames.frame_size} px"] = {"videos": len(videos), "build s": build_seconds,
+                                                    "store MB": built.disk_bytes / 2**20}"""),
     code("""results.record_key_metrics(out_dir, "02_frame_extraction", {
     f"{name} {key}": value for name, row in stores.items() for key, value in row.items()})""", hide=True),
 ]))

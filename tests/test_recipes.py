@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,6 +13,7 @@ from conftest import REPO
 
 from harutils import recipes
 from harutils.config import make_config
+from harutils.data import pipeline
 from harutils.data.transforms import ClipTransform
 from harutils.experiment import build_run_model
 from harutils.models import weights as W
@@ -95,5 +97,12 @@ def test_the_frame_stores_to_build_cover_every_models_frame_size():
     assert [f.frame_size for f in joint] == sorted({make_config(m, "ucf101", "demo").frame_size
                                                    for m in joint_models("demo")})
     assert [f.frame_size for f in frame_settings("demo", "data", frame_size=48)] == [48]
-    full = frame_settings("full", "data")  # one video store, every model resizing on read
-    assert len(full) == 1 and full[0].frame_store == "video"
+    full = frame_settings("full", "data")  # a video store per store side, every model resizing on read
+    assert [f.frame_size for f in full] == [128, 256] and all(f.frame_store == "video" for f in full)
+    built = {pipeline.frame_store(f, "ucf101", Path("UCF-101")).root for f in full}
+    for recipe in recipes.RECIPES:  # every run of the full profile reads a store that notebook 02 builds
+        for model in recipes.FULL[recipe]:
+            cfg = make_config(model, "ucf101", "full", recipe=recipe)
+            assert pipeline.frame_store(cfg.frames, "ucf101", Path("UCF-101")).root in built, (recipe, model)
+    c3d = make_config("c3d", "ucf101", "full", recipe="improved")
+    assert pipeline.frame_store(c3d.frames, "ucf101", Path("UCF-101")).max_side == 128  # C3D's 128 px frames

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from harutils.data.transforms import ClipTransform
-from harutils.models.weights import IMAGENET, UNNORMALISED
+from harutils.models.weights import C3D_SPORTS1M, IMAGENET, KINETICS_CAFFE2, UNNORMALISED, Preprocessing
 
 
 def _frames(t=4, h=48, w=64, views=None, seed=0):
@@ -35,6 +35,21 @@ def test_centre_crop_and_imagenet_normalisation():
     mean = torch.tensor(IMAGENET.mean).view(3, 1, 1, 1)
     std = torch.tensor(IMAGENET.std).view(3, 1, 1, 1)
     torch.testing.assert_close(out, (centre - mean) / std)
+
+
+@pytest.mark.parametrize("weights", [IMAGENET, C3D_SPORTS1M, KINETICS_CAFFE2,
+                                     Preprocessing("BGR", 255.0, (104.0, 117.0, 123.0), (1.0, 2.0, 4.0))])
+@pytest.mark.parametrize("batched", [False, True])
+def test_every_weights_normalisation_is_its_formula_and_leaves_the_input_alone(weights, batched):
+    clip = torch.rand(2, 3, 4, 6, 5) if batched else torch.rand(3, 4, 6, 5)
+    before = clip.clone()
+    c = 1 if batched else 0
+    shape = [1] * clip.ndim
+    shape[c] = 3
+    x = clip.flip(c) if weights.channel_order == "BGR" else clip
+    mean, std = torch.tensor(weights.mean).view(shape), torch.tensor(weights.std).view(shape)
+    torch.testing.assert_close(weights(clip), (x * weights.scale - mean) / std)
+    assert torch.equal(clip, before)
 
 
 @pytest.mark.parametrize("training", [True, False])

@@ -41,6 +41,28 @@ def test_probe_counts_what_ffmpeg_decodes(clip):
 
 
 @needs_shared
+def test_the_reused_colour_converter_gives_pyavs_own_rgb_across_clips_of_other_sizes():
+    """One converter serves every frame of a process; frames of clips of other sizes and pixel formats,
+    interleaved, must come out exactly as each frame's own ``to_ndarray(format="rgb24")``."""
+    import av
+
+    from harutils.data.seeking import as_displayed
+
+    clips = sorted({(w, h): p for p, _, _, w, h in REAL_CLIPS}.values())[:4]  # four sizes
+    assert len(clips) >= 2
+    containers = [av.open(str(p)) for p in clips]
+    try:
+        decoders = [c.decode(video=0) for c in containers]
+        for _ in range(12):
+            for decoder in decoders:
+                frame = next(decoder)
+                np.testing.assert_array_equal(as_displayed(frame), frame.to_ndarray(format="rgb24"))
+    finally:
+        for c in containers:
+            c.close()
+
+
+@needs_shared
 @pytest.mark.parametrize("clip", REAL_CLIPS, ids=clip_ids)
 def test_backends_return_the_frames_of_a_sequential_decode(clip):
     path, n, *_ = clip

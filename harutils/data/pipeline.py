@@ -24,7 +24,7 @@ from .parallel import map_with_progress
 from .sampling import Clip, FrameSampler, MultiClip, UniformFrames
 from .store import CacheReport, FrameStore
 from .transforms import ClipTransform
-from .video_store import VideoStore
+from .video_store import VideoStore, store_side
 
 FRAME_STORES = ("arrays", "video", "none")
 
@@ -101,7 +101,8 @@ def class_count(cfg: RunConfig, name: str, progress: bool = True) -> int:
 
 def frame_store(frames: FrameSettings, name: str, root: Path) -> FrameStore | None:
     """The frame store of one dataset: an all-frames cache at ``frame_size`` under ``data_dir/cache``, the video
-    store under ``data_dir/video_store`` (one per dataset, every frame size), or None (decode the originals).
+    store under ``data_dir/video_store`` (one per dataset and store side, read at any frame size up to that side),
+    or None (decode the originals).
 
     Raises:
         ValueError: an unknown ``frame_store``.
@@ -113,7 +114,9 @@ def frame_store(frames: FrameSettings, name: str, root: Path) -> FrameStore | No
         return FrameCache(Path(frames.data_dir) / "cache" / f"{folder}_{frames.frame_size}",
                           frame_size=frames.frame_size)
     if frames.frame_store == "video":
-        return VideoStore(Path(frames.data_dir) / "video_store" / folder, frame_size=frames.frame_size)
+        side = store_side(frames.frame_size)
+        return VideoStore(Path(frames.data_dir) / "video_store" / f"{folder}_{side}", frame_size=frames.frame_size,
+                          max_side=side)
     return None
 
 

@@ -58,11 +58,10 @@ class ClipTransform:
                 ops.append(v2.RandAugment())
         elif self.crop:
             ops.append(v2.CenterCrop(self.size))
-        ops.append(v2.ToDtype(torch.float32, scale=True))
         self._spatial = v2.Compose(ops)
 
     def _geometry(self, frames: torch.Tensor) -> torch.Tensor:
-        """Resize, crop, flip, RandAugment of ``(V, T, H, W, 3)`` uint8: ``(V, T, 3, h, w)`` float in [0, 1]."""
+        """Resize, crop, flip, RandAugment of ``(V, T, H, W, 3)`` uint8: ``(V, T, 3, h, w)`` uint8."""
         v, t, h, w = frames.shape[:4]
         if self.crop and not self.resize and (h < self.size[0] or w < self.size[1]):
             raise ValueError(f"frames of {h}x{w} are smaller than the {self.size[0]}x{self.size[1]} crop; decode "
@@ -76,15 +75,18 @@ class ClipTransform:
         subtraction; ``(V, T, h, w, 3)`` (or ``(T, h, w, 3)``) uint8."""
         views = frames.ndim == 5
         x = self._geometry(frames if views else frames.unsqueeze(0))
-        seen = (x * 255).round().to(torch.uint8).permute(0, 1, 3, 4, 2)  # (V, T, 3, h, w) -> (V, T, h, w, 3)
+        seen = x.permute(0, 1, 3, 4, 2)  # (V, T, 3, h, w) -> (V, T, h, w, 3)
         return seen if views else seen[0]
 
     def __call__(self, frames: torch.Tensor) -> torch.Tensor:
         views = frames.ndim == 5
         if not views:
             frames = frames.unsqueeze(0)  # (T, H, W, 3) -> (1, T, H, W, 3)
-        x = self._geometry(frames).permute(0, 2, 1, 3, 4)  # (V, T, 3, h, w) -> (V, 3, T, h, w)
-        x = self.preprocessing(x)
+        # uint8 -> float, normalised in place in the contiguous (V, T, 3, h, w) layout: one new tensor, at most two
+        # passes more (the demo's unnormalised clips: one multiplication by 1/255, exactly ToDtype(scale=True)'s)
+        x = self.preprocessing(self._geometry(frames).to(torch.float32), channel_dim=2, value_max=255.0,
+                               in_place=True)
+        x = x.permute(0, 2, 1, 3, 4)  # (V, T, 3, h, w) -> (V, 3, T, h, w)
         if self.subtract_mean_frame:
             x = x - x.mean(dim=2, keepdim=True)  # mean over T
         return x if views else x[0]

@@ -4,9 +4,11 @@ The full profile's frame-extraction step (notebook 02). Decoding a training clip
 decoding from the first frame (HMDB51's DivX streams allow no exact seek; many UCF101 clips have one keyframe), so
 eight DataLoader workers kept an H200 waiting for data 54-72% of each step. The store re-encodes each video once:
 
-- at the source resolution (shorter side capped at ``max_side``, 256 by default, the largest any recipe decodes
-  at), so **one store serves every model and both recipes**: frames are resized to the run's ``frame_size`` as
-  they are read, exactly as when decoding the original;
+- at the source resolution with the shorter side capped at one of :data:`STORE_SIDES`: a run reads the smallest
+  store at least as large as its ``frame_size`` (:func:`store_side`), and frames are resized to the run's
+  ``frame_size`` as they are read, exactly as when decoding the original. Two stores serve every model and both
+  recipes: 256 px for the 224-256 px models (UCF101's and HMDB51's 240-line videos are kept at their resolution),
+  128 px for C3D's 112-128 px clips, which then decode, convert and resize about a third of the pixels;
 - H.264 with a keyframe every 16 frames and no B-frames (:data:`~harutils.data.encode.STORE_OPTIONS`), so a read
   seeks to the keyframe before each run of wanted frames and decodes at most 15 frames it does not need; every
   decoded frame's presentation time is checked (:mod:`harutils.data.seeking`);
@@ -35,6 +37,15 @@ from .store import FrameStore, write_atomically
 from .video import VideoInfo, probe, read_frames
 
 STORE_VERSION = 1
+STORE_SIDES = (128, 256)  # the shorter sides stores are kept at (at most; smaller videos keep their own)
+
+
+def store_side(frame_size: int | tuple[int, int] | None) -> int:
+    """The shorter side of the store a run that reads frames at ``frame_size`` uses: the smallest of
+    :data:`STORE_SIDES` not below it (for ``(h, w)``, below either side); the largest for None or anything larger,
+    whose frames are then scaled up on read."""
+    needed = max(frame_size) if isinstance(frame_size, list | tuple) else frame_size
+    return next((side for side in STORE_SIDES if needed is not None and side >= needed), STORE_SIDES[-1])
 
 
 class VideoStore(FrameStore):

@@ -31,19 +31,40 @@ class Preprocessing:
     mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
-    def __call__(self, clip: torch.Tensor) -> torch.Tensor:
-        """Normalise ``(B, 3, T, H, W)`` or ``(3, T, H, W)`` float clips in [0, 1], RGB; the identity
-        (:data:`UNNORMALISED`) returns the clip itself, on the data loader's hot path."""
-        if self == UNNORMALISED:
-            return clip
-        c_dim = 1 if clip.ndim == 5 else 0
+    def __call__(self, clip: torch.Tensor, channel_dim: int | None = None, value_max: float = 1.0,
+                 in_place: bool = False) -> torch.Tensor:
+        """Normalise float clips holding RGB values in ``[0, value_max]``: ``(x[channels] / value_max * scale - mean)
+        / std``, as one multiplication and one subtraction (a single one when the factors are alike; none for
+        :data:`UNNORMALISED`, which returns the clip itself on the data loader's hot path).
+
+        Args:
+            clip: ``(B, 3, T, H, W)`` or ``(3, T, H, W)`` float, or any float tensor with ``channel_dim``.
+            channel_dim: the dimension of the three channels; None: 1 for 5-D clips, else 0.
+            value_max: the value of full intensity in ``clip`` (255 for frames just converted from uint8).
+            in_place: overwrite ``clip`` (a tensor the caller owns) instead of making a new one.
+        """
+        c_dim = channel_dim if channel_dim is not None else (1 if clip.ndim == 5 else 0)
         if self.channel_order == "BGR":
-            clip = clip.flip(c_dim)
+            clip, in_place = clip.flip(c_dim), True  # flip makes a copy
+        factors = [self.scale / value_max / s for s in self.std]
+        offsets = [m / s for m, s in zip(self.mean, self.std, strict=True)]
+        if factors != [1.0] * 3:
+            clip = clip.mul_(self._per_channel(factors, clip, c_dim)) if in_place else \
+                clip * self._per_channel(factors, clip, c_dim)
+            in_place = True
+        if any(offsets):
+            offset = self._per_channel(offsets, clip, c_dim)
+            clip = clip.sub_(offset) if in_place else clip - offset
+        return clip
+
+    @staticmethod
+    def _per_channel(values: list[float], clip: torch.Tensor, c_dim: int) -> float | torch.Tensor:
+        """One number for every channel alike (as ``ToDtype`` scales), else a tensor broadcast along ``c_dim``."""
+        if len(set(values)) == 1:
+            return values[0]
         shape = [1] * clip.ndim
         shape[c_dim] = 3
-        mean = torch.tensor(self.mean, dtype=clip.dtype, device=clip.device).view(shape)
-        std = torch.tensor(self.std, dtype=clip.dtype, device=clip.device).view(shape)
-        return (clip * self.scale - mean) / std
+        return torch.tensor(values, dtype=clip.dtype, device=clip.device).view(shape)
 
 
 IMAGENET = Preprocessing("RGB", 1.0, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
