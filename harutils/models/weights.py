@@ -34,8 +34,8 @@ class Preprocessing:
     def __call__(self, clip: torch.Tensor, channel_dim: int | None = None, value_max: float = 1.0,
                  in_place: bool = False) -> torch.Tensor:
         """Normalise float clips holding RGB values in ``[0, value_max]``: ``(x[channels] / value_max * scale - mean)
-        / std``, as one multiplication and one subtraction (a single one when the factors are alike; none for
-        :data:`UNNORMALISED`, which returns the clip itself on the data loader's hot path).
+        / std``, as at most one multiplication and one subtraction (none for :data:`UNNORMALISED` at
+        ``value_max=1``: the clip itself comes back, on the data loader's hot path).
 
         Args:
             clip: ``(B, 3, T, H, W)`` or ``(3, T, H, W)`` float, or any float tensor with ``channel_dim``.
@@ -49,9 +49,8 @@ class Preprocessing:
         factors = [self.scale / value_max / s for s in self.std]
         offsets = [m / s for m, s in zip(self.mean, self.std, strict=True)]
         if factors != [1.0] * 3:
-            clip = clip.mul_(self._per_channel(factors, clip, c_dim)) if in_place else \
-                clip * self._per_channel(factors, clip, c_dim)
-            in_place = True
+            factor = self._per_channel(factors, clip, c_dim)
+            clip, in_place = (clip.mul_(factor) if in_place else clip * factor), True
         if any(offsets):
             offset = self._per_channel(offsets, clip, c_dim)
             clip = clip.sub_(offset) if in_place else clip - offset
