@@ -205,9 +205,10 @@ every entry (a changed video or setting is rebuilt, never served stale).
 - **Full**: every video re-encoded once as a short-GOP H.264 copy (a keyframe every 16 frames, CRF 18) at two
   sizes: its own resolution capped at 256 px, which the 224-256 px models read, and 128 px, which C3D's 112-128 px
   clips read at a third of the decoding cost. Every model and both recipes read with exact seeks, resized to
-  their own frame size. JPEG frames per video would take 3-5 times the disk; the measured candidates and the
-  storage of UCF101 + HMDB51 are in `benchmarks/results/frame_store_cpu.json` (the results notebook shows
-  them)."""),
+  their own frame size. Originals that already seek exactly every 16 frames or less at the store's size (most
+  UCF101 clips, for the 256 px store) are read in place rather than copied. JPEG frames per video would take 3-5
+  times the disk; the measured candidates and the storage of UCF101 + HMDB51 are in
+  `benchmarks/results/frame_store_cpu.json` (the results notebook shows them)."""),
     code("""stores = {}
 for name, given_root in ((dataset, data_root), (config.other_dataset(dataset), joint_root)):
     root = datasets.resolve_root(name, given_root, data_dir)

@@ -283,11 +283,13 @@ def test_full_profile_path_on_the_real_fixture_clips(tmp_path):
     assert test["num_videos"] == 10 and len(test["per_class_accuracy"]) == 101
     assert out["parameters"] > 58_000_000 and out["config"]["model_size"] == "paper"
     assert (cfg.run_dir / "best.pt").is_file()
-    # the videos were re-encoded once into the video store (one entry per present video, none per frame size)
-    # and read from it, resized to the 256-pixel input
+    # the videos went once into the video store (one entry per present video, none per frame size): re-encoded,
+    # or kept as they are where the original seeks exactly every 12 frames; read from it, resized to 256 pixels
     assert tuple(out["card"]["input_size"]) == (5, 256, 256)
     assert test["cache"].startswith("video store: 11 built") and not (tmp_path / "data" / "cache").exists()
-    assert len(list((tmp_path / "data" / "video_store").rglob("*.mp4"))) == 11
+    copies = list((tmp_path / "data" / "video_store").rglob("*.mp4"))
+    kept = list((tmp_path / "data" / "video_store").rglob("*.original.json"))
+    assert len(copies) + len(kept) == 11 and len(kept) == 7 and "7 of them the original videos" in test["cache"]
 
 
 @pytest.mark.parametrize("name", ["c3d", "late_fusion"])

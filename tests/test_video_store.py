@@ -3,6 +3,7 @@ decode of the stored file; reads of the originals that seek equal reads that do 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -17,7 +18,7 @@ from harutils.data.resize import resize_frames
 from harutils.data.sampling import Clip, MultiClip, UniformFrames
 from harutils.data.store import CacheWriteError
 from harutils.data.video import probe, read_frames
-from harutils.data.video_store import STORE_SIDES, VideoStore, store_side
+from harutils.data.video_store import STORE_SIDES, VideoStore, serves_as_is, store_side
 
 
 def clip_ids(clip):
@@ -38,7 +39,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    return VideoStore(tmp_path_factory.mktemp("video_store"))
+    return VideoStore(tmp_path_factory.mktemp("video_store"), keep_originals=False)  # a copy of every clip
 
 
 @needs_shared
@@ -95,6 +96,41 @@ def test_the_128_px_store_is_exact_and_faithful_to_the_original_at_its_size(clip
     assert _psnr(original, stored) > 33  # the worst real clip measures 33.6 dB at 128 px (35.5 at 256)
 
 
+@needs_shared
+def test_originals_that_seek_exactly_and_often_are_read_in_place_with_the_same_frames(tmp_path):
+    store = VideoStore(tmp_path / "s", frame_size=112)
+    clips = [c[0] for c in REAL_CLIPS]
+    report = store.build(clips, progress=False)
+    kept = [c for c in clips if store.kept_path(c).is_file()]
+    assert kept == [c for c in clips if serves_as_is(probe(c), 256)]
+    assert kept and all("UCF-101" in str(c) for c in kept)  # XviD with a keyframe every 12 frames; no HMDB51 clip
+    assert report.kept == len(kept) and "read in place" in str(report)
+    assert report.disk_bytes == sum(store.entry_path(c).stat().st_size for c in clips if c not in kept)
+    for clip in kept:
+        assert not store.entry_path(clip).exists()
+        n = probe(clip).frame_count
+        assert store.load(clip) == probe(clip)
+        for sampler in (UniformFrames(5), MultiClip(3, 16)):
+            idx = sampler(n)
+            got = store.read(clip, sampler, training=False)
+            assert torch.equal(got, read_frames(clip, idx.ravel(), frame_size=112, backend="pyav").reshape(got.shape))
+    again = store.build(clips, progress=False)
+    assert again.built == 0 and again.kept == len(kept)
+
+
+def test_an_original_is_kept_only_when_a_copy_would_read_no_better():
+    from harutils.data.video import VideoInfo
+
+    every_12 = VideoInfo(100, 25.0, 320, 240, 4.0, 100, "mpeg4", 0, tuple(range(0, 100, 12)))
+    assert serves_as_is(every_12, 256)
+    assert not serves_as_is(every_12, 128)  # the 128 px store shrinks it
+    assert not serves_as_is(dataclasses.replace(every_12, keyframes=()), 256)  # no exact seek (HMDB51)
+    assert not serves_as_is(dataclasses.replace(every_12, keyframes=(0, 12, 60)), 256)  # 48 frames apart
+    assert not serves_as_is(dataclasses.replace(every_12, keyframes=(0, 12, 24, 80)), 256)  # the last 20 frames
+    assert not serves_as_is(dataclasses.replace(every_12, rotation=-90), 256)
+    assert not serves_as_is(dataclasses.replace(every_12, width=321), 256)  # odd: the copy trims it
+
+
 def test_each_frame_size_reads_the_smallest_store_not_below_it():
     assert [store_side(s) for s in (64, 112, 128, 129, 224, 256)] == [128, 128, 128, 256, 256, 256]
     assert store_side((112, 112)) == 128 and store_side((112, 160)) == 256  # (h, w): neither side scaled up
@@ -109,7 +145,7 @@ def test_seek_plan_runs_and_cost():
 
 
 def test_a_seek_that_lands_wrong_falls_back_to_a_sequential_read(tmp_path, monkeypatch):
-    store = VideoStore(tmp_path / "s")
+    store = VideoStore(tmp_path / "s", keep_originals=False)
     video = write_video(tmp_path / "v.avi", moving_square_frames(48, 48, 64))
     entry, info = store.entry_path(video), store.load(video)
 
@@ -122,8 +158,8 @@ def test_a_seek_that_lands_wrong_falls_back_to_a_sequential_read(tmp_path, monke
 
 def test_one_store_serves_every_frame_size_and_random_sampling_stays_random(tmp_path):
     video = write_video(tmp_path / "v.avi", moving_square_frames(60, 48, 64))
-    full = VideoStore(tmp_path / "s")
-    small = VideoStore(tmp_path / "s", frame_size=24)
+    full = VideoStore(tmp_path / "s", keep_originals=False)
+    small = VideoStore(tmp_path / "s", frame_size=24, keep_originals=False)
     assert full.entry_path(video) == small.entry_path(video)  # the frame size is applied on read, not stored
     full.load(video)
     whole = torch.from_numpy(_sequential(full.entry_path(video)))
@@ -140,6 +176,7 @@ def test_key_follows_the_video_and_the_store_settings(tmp_path):
     store = VideoStore(tmp_path / "s")
     key = store.key(video)
     assert key != VideoStore(tmp_path / "s", max_side=128).key(video)
+    assert key != VideoStore(tmp_path / "s", keep_originals=False).key(video)
     store.load(video)
     write_video(video, moving_square_frames(12, 48, 64, seed=3))
     os.utime(video, ns=(1, 1_000_000_000))
@@ -157,7 +194,7 @@ def test_build_reports_bad_videos_resumes_and_leaves_no_partial_entry(tmp_path, 
     videos = [write_video(tmp_path / f"v{i}.avi", moving_square_frames(20, 48, 64, seed=i)) for i in range(3)]
     bad = tmp_path / "bad.avi"
     bad.write_bytes(b"not a video")
-    store = VideoStore(tmp_path / "s")
+    store = VideoStore(tmp_path / "s", keep_originals=False)
     report = store.build(videos[:2] + [bad], workers=1, progress=False)
     assert (report.built, report.reused) == (2, 0) and report.bad[0][0] == str(bad)
     assert "video store: 2 built" in str(report) and report.disk_bytes > 0

@@ -37,6 +37,7 @@ class CacheReport:
         probed: videos only probed, for runs without a store (decoded on the fly).
         disk_bytes: the size on disk of the entries of these videos.
         kind: what the store holds, for the report's first line.
+        kept: entries that are the original videos, read in place (the video store's).
     """
 
     built: int = 0
@@ -45,12 +46,15 @@ class CacheReport:
     probed: int = 0
     disk_bytes: int = 0
     kind: str = "frame cache"
+    kept: int = 0
 
     def __str__(self) -> str:
         if self.probed:
             head = f"no frame store (clips decoded from the original videos): {self.probed} videos probed"
         else:
             head = f"{self.kind}: {self.built} built, {self.reused} reused ({self.disk_bytes / 2**20:.0f} MB)"
+            if self.kept:
+                head += f", {self.kept} of them the original videos read in place"
         lines = [f"{head}, {len(self.bad)} bad videos skipped"]
         lines += [f"  bad: {p}: {c}" for p, c in self.bad[:20]]
         if len(self.bad) > 20:
@@ -107,6 +111,10 @@ class FrameStore:
     def has(self, video: str | Path) -> bool:
         return self.entry_path(video).is_file()
 
+    def entry_bytes(self, video: str | Path) -> int:
+        """The disk a present entry of ``video`` takes."""
+        return self.entry_path(video).stat().st_size
+
     def load(self, video: str | Path, build: bool = True):
         raise NotImplementedError
 
@@ -131,7 +139,7 @@ class FrameStore:
         Returns:
             CacheReport with the counts and the bad videos, which are skipped, not fatal.
         """
-        paths = [str(p) for p, _ in videos.samples] if hasattr(videos, "samples") else [str(v) for v in videos]
+        paths = video_paths(videos)
         report = CacheReport(kind=self.kind)
         for path, err, built in map_with_progress(self._build_one, paths, workers, f"building the {self.kind}",
                                                   progress):
@@ -142,5 +150,10 @@ class FrameStore:
             else:
                 report.reused += 1
         report.bad.sort()
-        report.disk_bytes = sum(self.entry_path(p).stat().st_size for p in paths if self.has(p))
+        report.disk_bytes = sum(self.entry_bytes(p) for p in paths if self.has(p))
         return report
+
+
+def video_paths(videos) -> list[str]:
+    """Video paths of a list of paths or of a dataset (its ``.samples``)."""
+    return [str(p) for p, _ in videos.samples] if hasattr(videos, "samples") else [str(v) for v in videos]
