@@ -57,8 +57,8 @@ def serves_as_is(info: VideoInfo, max_side: int) -> bool:
     """Whether an original video reads as well as a store copy would: exact seeks with keyframes at most
     :data:`STORE_GOP` frames apart, no side to shrink or trim, no rotation. Most UCF101 clips qualify for the
     256 px store (XviD, 320x240, a keyframe every 12 frames), and decode faster than an H.264 copy."""
-    if not info.keyframes or info.rotation or min(info.width, info.height) > max_side or info.width % 2 or \
-            info.height % 2:
+    copy_would_change_it = min(info.width, info.height) > max_side or info.width % 2 or info.height % 2
+    if not info.keyframes or info.rotation or copy_would_change_it:
         return False
     bounds = (*info.keyframes, info.frame_count)
     return max(b - a for a, b in zip(bounds, bounds[1:], strict=False)) <= STORE_GOP
@@ -129,18 +129,19 @@ class VideoStore(FrameStore):
     def _entry(self, video: Path, build: bool = True) -> tuple[Path, VideoInfo]:
         """The file a read decodes (the copy, or the kept original) and its facts."""
         path = self.entry_path(video)  # one key computation per read: the file's stat and a hash
+        if path.is_file():
+            return path, stored_info(str(path), path.stat().st_mtime_ns)
         kept = path.with_suffix(self.kept_suffix)
-        if not path.is_file() and kept.is_file():
+        if kept.is_file():
             return video, kept_info(str(kept), kept.stat().st_mtime_ns)
-        if not path.is_file():
-            if not build:
-                raise KeyError(f"{video} is not in the video store {self.root}")
-            info = probe(video)  # a truncated file is a bad video here as everywhere
-            if self.keep_originals and serves_as_is(info, self.max_side):
-                write_atomically(kept, lambda tmp: tmp.write_text(json.dumps(dataclasses.asdict(info))),
-                                 suffix=".tmp.json", kind=self.kind)
-                return video, info
-            write_atomically(path, lambda tmp: self._encode(video, info, tmp), suffix=".tmp.mp4", kind=self.kind)
+        if not build:
+            raise KeyError(f"{video} is not in the video store {self.root}")
+        info = probe(video)  # a truncated file is a bad video here as everywhere
+        if self.keep_originals and serves_as_is(info, self.max_side):
+            write_atomically(kept, lambda tmp: tmp.write_text(json.dumps(dataclasses.asdict(info))),
+                             suffix=".tmp.json", kind=self.kind)
+            return video, info
+        write_atomically(path, lambda tmp: self._encode(video, info, tmp), suffix=".tmp.mp4", kind=self.kind)
         return path, stored_info(str(path), path.stat().st_mtime_ns)
 
     def read(self, video: str | Path, sampler: FrameSampler, training: bool,
