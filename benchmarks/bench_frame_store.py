@@ -170,7 +170,7 @@ def main(argv=None) -> int:
     clips = {name: sorted((FIXTURES / name).rglob("*.avi")) for name in OFFICIAL_VIDEOS}
     with tempfile.TemporaryDirectory() as tmp:
         store = VideoStore(Path(tmp) / "fixtures", keep_originals=False)  # the copy format itself
-        small_store = VideoStore(Path(tmp) / "fixtures_128", max_side=128)
+        small_store = VideoStore(Path(tmp) / "fixtures_128", max_side=128, keep_originals=False)
         as_built = VideoStore(Path(tmp) / "fixtures_as_built")
         figures = candidates(clips["ucf101"] + clips["hmdb51"], store, small_store, as_built)
         figures["storage"] = storage(clips, figures["candidates"])
