@@ -19,6 +19,8 @@ worker delivers per model from the video store versus from the original videos.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sys
 import tempfile
@@ -111,6 +113,18 @@ def storage(clips: dict[str, list[Path]], per_frame: dict) -> dict:
     return {"estimated_frames": {k: round(v) for k, v in frames.items()}, "gb_ucf101_plus_hmdb51": gb}
 
 
+def training_data(recipe: str, name: str, dataset: str, data_dir: Path, **overrides):
+    """A full-profile run's configuration, model card and training + validation clips on the fixture videos of
+    ``dataset`` (the missing videos of the complete split files left out quietly)."""
+    cfg = make_config(name, dataset, "full", recipe=recipe, data_root=str(FIXTURES / dataset), pretrained=False,
+                      device="cpu", data_dir=str(data_dir), **overrides)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore", MissingVideosWarning)
+        model = experiment.build_run_model(cfg, {dataset: pipeline.class_count(cfg, dataset, False)})
+        bundle = pipeline.build_data(cfg, model.card, progress=False)
+    return cfg, model.card, torch.utils.data.ConcatDataset([bundle.train, bundle.val])
+
+
 def items_per_second(dataset, repeats: int) -> float:
     """Steady-state items/s: after one untimed pass, as in every epoch but the first of a persistent worker (the
     first pass also probes each original video once, a whole decode, or reads each stored video's header)."""
@@ -138,15 +152,9 @@ def loading(recipe: str, data_dir: Path, repeats: int) -> dict:
         for dataset in ("ucf101", "hmdb51"):
             row = {}
             for store in ("video", "none"):
-                cfg = make_config(name, dataset, "full", recipe=recipe, data_root=str(FIXTURES / dataset),
-                                  pretrained=False, device="cpu", data_dir=str(data_dir), frame_store=store)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", MissingVideosWarning)
-                    model = experiment.build_run_model(cfg, {dataset: pipeline.class_count(cfg, dataset, False)})
-                    bundle = pipeline.build_data(cfg, model.card, progress=False)
-                both = torch.utils.data.ConcatDataset([bundle.train, bundle.val])
+                cfg, card, both = training_data(recipe, name, dataset, data_dir, frame_store=store)
                 row[f"train_items_per_s_{store}"] = round(items_per_second(both, repeats), 2)
-                row.update(frame_size=cfg.frame_size, input=list(model.card.input_size), videos=len(both))
+                row.update(frame_size=cfg.frame_size, input=list(card.input_size), videos=len(both))
             row["speedup"] = round(row["train_items_per_s_video"] / row["train_items_per_s_none"], 2)
             row[f"projected_{WORKERS}_workers_per_s"] = round(WORKERS * row["train_items_per_s_video"], 1)
             row["gpu_train_clips_per_s"] = gpu.get(name)

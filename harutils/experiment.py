@@ -34,6 +34,7 @@ from .config import RunConfig, changed_fields, make_config
 from .data.pipeline import DataBundle, build_data, class_count, make_loader
 from .models import MODEL_NAMES, JointModel, build_model
 from .models.weights import IMAGENET, WEIGHTS_ENV
+from .placement import place_model
 from .runtime import DistInfo, environment, environment_variable, init_distributed, resolve_device, seed_everything
 from .tracking import Tracker
 from .train import History, fit
@@ -137,26 +138,6 @@ def completed_results(cfg: RunConfig) -> dict | None:
     return done if done is not None and trained == cfg.epochs else None
 
 
-def _place(model: nn.Module, cfg: RunConfig, device: torch.device, info: DistInfo) -> nn.Module:
-    """Move the model to the device in the card's memory layout; return what the loop calls (DDP, compiled)."""
-    model.to(device)
-    if cfg.channels_last:
-        model.to(memory_format=model.card.memory_format)
-        if not model.card.per_frame:  # every pass, training or evaluation, gets its clips in the weights' layout
-            model.register_forward_pre_hook(_clips_channels_last)
-    net = model
-    if info.world > 1:
-        net = nn.parallel.DistributedDataParallel(model, device_ids=[info.local_rank] if device.type == "cuda"
-                                                  else None)
-    return torch.compile(net) if cfg.compile else net
-
-
-def _clips_channels_last(module: nn.Module, args: tuple) -> tuple:
-    """Forward pre-hook: the clip (the first argument) in channels-last 3D, the layout of the 3D models' weights.
-    Given in the default layout, CPU convolutions of those weights ran about a third slower (I3D on the demo)."""
-    return (args[0].contiguous(memory_format=torch.channels_last_3d), *args[1:])
-
-
 def test_all(net: nn.Module, bundles: dict[str, DataBundle], cfg: RunConfig, info: DistInfo, device: torch.device,
              history: History, tracker: Tracker) -> dict:
     """Test metrics per dataset of the weights in ``net`` (the best checkpoint), logged to the tracker."""
@@ -240,7 +221,7 @@ def _run(cfg: RunConfig, progress: bool) -> dict:
     seconds = {"data_and_cache_seconds": time.perf_counter() - t_data}
     if progress and info.main:
         print(f"training {cfg.run_name} ({cfg.epochs} epochs)")  # names the epoch lines that follow
-    net = _place(model, cfg, device, info)
+    net = place_model(model, cfg, device, info)
     train_loaders = {n: make_loader(b.train, cfg, True, info, device, cfg.seed) for n, b in bundles.items()}
     val_loaders = {n: make_loader(b.val, cfg, False, info, device) for n, b in bundles.items()}
     cfg.run_dir.mkdir(parents=True, exist_ok=True)

@@ -16,11 +16,12 @@ import torch
 from conftest import REPO
 
 from harutils import evaluate as E
-from harutils import experiment
+from harutils import experiment, placement
 from harutils import train as T
 from harutils.config import joint_models, make_config, other_dataset
 from harutils.data import pipeline
 from harutils.data import synthetic as S
+from harutils.data.transforms import normalise_clips
 from harutils.models import JointModel
 from harutils.runtime import DistInfo
 
@@ -344,7 +345,7 @@ def test_placed_3d_model_gets_its_clips_in_the_weights_layout_in_every_pass(tmp_
     cfg = make_config("i3d", "ucf101", "demo", out_dir=str(tmp_path), wandb_mode="disabled",
                       channels_last=channels_last)
     model = experiment.build_run_model(cfg, {"ucf101": 5})
-    net = experiment._place(model, cfg, torch.device("cpu"), DistInfo())
+    net = placement.place_model(model, cfg, torch.device("cpu"), DistInfo())
     first = next(m for m in model.modules() if isinstance(m, torch.nn.Conv3d))
     seen = []
     first.register_forward_pre_hook(lambda m, a: seen.append(a[0].is_contiguous(memory_format=torch.channels_last_3d)))
@@ -354,6 +355,32 @@ def test_placed_3d_model_gets_its_clips_in_the_weights_layout_in_every_pass(tmp_
         E.predict(net, [(clips, torch.tensor([0, 1]))], torch.device("cpu"))  # validation, test and the probe
     assert seen == [channels_last, channels_last]
     assert first.weight.is_contiguous(memory_format=torch.channels_last_3d) == channels_last
+
+
+def test_a_placed_model_finishes_uint8_clips_on_its_device_and_takes_float_clips_as_they_are(tmp_path):
+    cfg = make_config("c3d", "ucf101", "demo", out_dir=str(tmp_path), wandb_mode="disabled")
+    model = experiment.build_run_model(cfg, {"ucf101": 5})
+    net = placement.place_model(model, cfg, torch.device("cpu"), DistInfo()).eval()
+    clips = torch.randint(0, 256, (2, 3, *model.card.input_size), dtype=torch.uint8)
+    finished = normalise_clips(clips, model.card.preprocessing, cfg.subtract_mean_frame)
+    assert cfg.subtract_mean_frame and finished.abs().max() <= 1.0  # the demo's: [0, 1], less the mean frame
+    with torch.no_grad():
+        torch.testing.assert_close(net(clips), net(finished))
+        assert not torch.allclose(net(clips.float()), net(finished), atol=1e-3)  # float clips are not normalised
+
+
+def test_with_loader_workers_a_run_reads_uint8_batches_and_trains_on_them(tmp_path, tiny_ucf):
+    cfg = _cfg(tmp_path, tiny_ucf, "late_fusion", epochs=1, num_workers=1, test_views=1)
+    model = experiment.build_run_model(cfg, {"ucf101": 4})
+    bundle = pipeline.build_data(cfg, model.card, progress=False)
+    in_main = torch.stack([bundle.val[i][0] for i in range(len(bundle.val))])
+    batches = list(pipeline.make_loader(bundle.val, cfg, False, DistInfo(), torch.device("cpu")))
+    from_workers = torch.cat([clips for clips, _ in batches])
+    assert in_main.dtype == torch.float32 and from_workers.dtype == torch.uint8
+    finished = normalise_clips(from_workers, model.card.preprocessing, cfg.subtract_mean_frame)
+    torch.testing.assert_close(finished, in_main)
+    out = experiment.run(cfg, progress=False)
+    assert np.isfinite(out["history"][0]["train_loss/ucf101"]) and out["test"]["ucf101"]["num_videos"] > 0
 
 
 def test_a_per_step_prediction_is_scored_at_every_step_and_counted_once_per_clip():
@@ -375,7 +402,7 @@ def test_a_compiled_model_checkpoints_and_loads_under_its_own_keys(tmp_path):
     # model that evaluates the best epoch (compile=True failed so, after training, before this)
     cfg = make_config("c3d", "ucf101", "demo", out_dir=str(tmp_path), wandb_mode="disabled", compile=True)
     model = experiment.build_run_model(cfg, {"ucf101": 5})
-    net = experiment._place(model, cfg, torch.device("cpu"), DistInfo())
+    net = placement.place_model(model, cfg, torch.device("cpu"), DistInfo())
     assert net is not model and E.unwrap(net) is model  # compiled lazily: nothing is compiled here
     saved = E.unwrap(net).state_dict()
     assert not [k for k in saved if k.startswith("_orig_mod.")]

@@ -1,9 +1,12 @@
 """Clip transforms: shapes, one crop for the whole clip, normalisation, and no silent padding."""
 
+from dataclasses import replace
+
 import pytest
 import torch
+from torch.utils.data import DataLoader, Dataset
 
-from harutils.data.transforms import ClipTransform
+from harutils.data.transforms import ClipTransform, normalise_clips
 from harutils.models.weights import C3D_SPORTS1M, IMAGENET, KINETICS_CAFFE2, UNNORMALISED, Preprocessing
 
 
@@ -75,3 +78,31 @@ def test_randaugment_applies_one_policy_to_every_frame_of_a_clip():
     assert changed >= 6, "RandAugment left most clips unchanged"
     evaluation = ClipTransform((32, 32), training=False, preprocessing=UNNORMALISED, crop=False, randaugment=True)
     torch.testing.assert_close(evaluation(clip), plain(clip))  # never at test time
+
+
+class _Clips(Dataset):
+    def __init__(self, transform):
+        self.transform = transform
+
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        return self.transform(_frames(t=4, views=2, seed=i))
+
+
+@pytest.mark.parametrize("weights", [IMAGENET, KINETICS_CAFFE2, UNNORMALISED,
+                                     Preprocessing("BGR", 255.0, (104.0, 117.0, 123.0), (1.0, 2.0, 4.0))])
+@pytest.mark.parametrize("subtract_mean_frame", [False, True])
+def test_loader_workers_hand_over_uint8_clips_that_finish_as_the_main_process_makes_them(weights,
+                                                                                          subtract_mean_frame):
+    t = ClipTransform((32, 32), training=False, preprocessing=weights, subtract_mean_frame=subtract_mean_frame,
+                      uint8_from_workers=True)
+    in_main = torch.stack([_Clips(t)[i] for i in range(3)])  # outside a worker: normalised as always
+    assert in_main.dtype == torch.float32
+    (from_worker,) = list(DataLoader(_Clips(t), batch_size=3, num_workers=1))
+    assert from_worker.dtype == torch.uint8 and from_worker.shape == in_main.shape == (3, 2, 3, 4, 32, 32)
+    finished = normalise_clips(from_worker, weights, subtract_mean_frame)
+    torch.testing.assert_close(finished, in_main)
+    (default,) = list(DataLoader(_Clips(replace(t, uint8_from_workers=False)), batch_size=3, num_workers=1))
+    assert torch.equal(default, in_main)  # without the option a worker normalises, to the same values

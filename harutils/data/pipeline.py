@@ -165,7 +165,7 @@ def build_data(cfg: RunConfig, card: ModelCard, name: str | None = None, progres
     def transform(training):
         return ClipTransform(size, training, card.preprocessing, hflip=cfg.hflip and training,
                              randaugment=cfg.randaugment and training, subtract_mean_frame=cfg.subtract_mean_frame,
-                             crop=cfg.crop)
+                             crop=cfg.crop, uint8_from_workers=cfg.num_workers > 0)
 
     common = {"split": cfg.split, "seed": cfg.seed, "cache": frame_store(cfg.frames, name, root),
               "frame_size": cfg.frame_size, "leaky_val": cfg.leaky_val}

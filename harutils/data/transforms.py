@@ -3,6 +3,11 @@
 Input: the dataset's frames, ``(T, H, W, 3)`` or ``(V, T, H, W, 3)`` uint8. Output: the model's clips,
 ``(3, T, h, w)`` or ``(V, 3, T, h, w)`` float. Normalisation is the model's weights' own
 (:class:`~harutils.models.weights.Preprocessing`): channel order, scale, mean and std.
+
+In DataLoader workers a transform made with ``uint8_from_workers`` stops before normalising: its clips cross to the
+main process, and from there to the GPU, as uint8 (a quarter of the bytes), and :func:`normalise_clips` finishes them
+on the model's device (the training engine's model hook), as MMAction2's data preprocessor does. The float work leaves
+the workers: 3-26 ms of every full-profile clip on one CPU core (``benchmarks/results/loader_handover_cpu.json``).
 """
 
 from __future__ import annotations
@@ -10,8 +15,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch.utils.data import get_worker_info
 from torchvision import tv_tensors
 from torchvision.transforms import v2
+
+
+def normalise_clips(clips: torch.Tensor, preprocessing, subtract_mean_frame: bool = False) -> torch.Tensor:
+    """uint8 clips ``(..., 3, T, h, w)`` -> the model's float input, on their own device: the weights'
+    normalisation, then (if asked) the clip's mean frame subtracted from every frame.
+
+    The float copy keeps the clips' memory layout and is normalised in place, so a clip gets the same values
+    whatever its layout or batch.
+    """
+    x = preprocessing(clips.to(torch.float32), channel_dim=clips.ndim - 4, value_max=255.0, in_place=True)
+    if subtract_mean_frame:
+        x = x - x.mean(dim=-3, keepdim=True)  # mean over T
+    return x
 
 
 @dataclass
@@ -30,6 +49,9 @@ class ClipTransform:
         randaugment: RandAugment on every frame of a clip alike, in training.
         subtract_mean_frame: subtract the clip's mean frame from every frame, leaving what moves; the static
             background no longer dominates small networks trained from scratch (the demo profile uses it).
+        uint8_from_workers: in a DataLoader worker process, return the clips as uint8, geometry applied but not
+            normalised (:func:`normalise_clips` finishes them on the model's device); in the main process the
+            clips are always normalised.
     """
 
     size: tuple[int, int]
@@ -40,6 +62,7 @@ class ClipTransform:
     randaugment: bool = False
     subtract_mean_frame: bool = False
     crop: bool = True
+    uint8_from_workers: bool = False
 
     def __post_init__(self):
         ops: list = []
@@ -82,11 +105,9 @@ class ClipTransform:
         views = frames.ndim == 5
         if not views:
             frames = frames.unsqueeze(0)  # (T, H, W, 3) -> (1, T, H, W, 3)
-        # uint8 -> float, normalised in place in the contiguous (V, T, 3, h, w) layout: one new tensor, at most two
-        # passes more (the demo's unnormalised clips: one multiplication by 1/255, exactly ToDtype(scale=True)'s)
-        x = self.preprocessing(self._geometry(frames).to(torch.float32), channel_dim=2, value_max=255.0,
-                               in_place=True)
-        x = x.permute(0, 2, 1, 3, 4)  # (V, T, 3, h, w) -> (V, 3, T, h, w)
-        if self.subtract_mean_frame:
-            x = x - x.mean(dim=2, keepdim=True)  # mean over T
+        x = self._geometry(frames).permute(0, 2, 1, 3, 4)  # (V, T, 3, h, w) -> (V, 3, T, h, w), a view
+        if not (self.uint8_from_workers and get_worker_info() is not None):
+            # normalised in the contiguous (V, T, 3, h, w) memory the float copy keeps: one new tensor, at most two
+            # passes more (the demo's unnormalised clips: one multiplication by 1/255, exactly ToDtype(scale=True)'s)
+            x = normalise_clips(x, self.preprocessing, self.subtract_mean_frame)
         return x if views else x[0]
