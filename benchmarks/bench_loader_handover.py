@@ -73,7 +73,7 @@ def measure(recipe: str, data_dir: Path, passes: int) -> dict:
             (as_float, float_batch), (as_uint8, uint8_batch) = (rates[False], batches[False]), (rates[True],
                                                                                               batches[True])
             assert float_batch.dtype == torch.float32 and uint8_batch.dtype == torch.uint8
-            row = {"input": list(card.input_size), "videos": len(both),
+            row = {"input": list(card.input_size), "videos": len(both), "batch": BATCH,
                    "clip_mb_float": round(float_batch[0].numel() * 4 / 2**20, 2),
                    "clip_mb_uint8": round(uint8_batch[0].numel() / 2**20, 2),
                    "clips_per_s_float": round(as_float, 2), "clips_per_s_uint8": round(as_uint8, 2),
@@ -99,7 +99,7 @@ def main(argv=None) -> int:
         return 1
     torch.set_num_threads(1)  # this process finishes the batches on one core, as the worker works on one
     torch.manual_seed(0)
-    figures = {"one_worker_batch": BATCH, "clips_per_second_one_worker": {}}
+    figures = {"clips_per_second_one_worker": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for recipe in args.recipes.split(","):
             figures["clips_per_second_one_worker"].update(measure(recipe, Path(tmp), args.passes))

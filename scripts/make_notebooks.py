@@ -208,7 +208,9 @@ every entry (a changed video or setting is rebuilt, never served stale).
   their own frame size. Originals that already seek exactly every 16 frames or less at the store's size (most
   UCF101 clips, for the 256 px store) are read in place rather than copied. JPEG frames per video would take 3-5
   times the disk; the measured candidates and the storage of UCF101 + HMDB51 are in
-  `benchmarks/results/frame_store_cpu.json` (the results notebook shows them)."""),
+  `benchmarks/results/frame_store_cpu.json` (the results notebook shows them). Training's loader workers hand
+  their clips over as uint8 and the model normalises them on its own device: a quarter of the bytes to move, and
+  no float work in the workers (one worker either way: `benchmarks/results/loader_handover_cpu.json`)."""),
     code("""stores = {}
 for name, given_root in ((dataset, data_root), (config.other_dataset(dataset), joint_root)):
     root = datasets.resolve_root(name, given_root, data_dir)
