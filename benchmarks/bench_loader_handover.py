@@ -1,11 +1,12 @@
 """What one DataLoader worker delivers per full-profile model when it hands over uint8 clips (normalised afterwards
-on the model's device) rather than normalised float clips, on the real fixture clips read from the video store.
+on the model's device) rather than normalised float clips, on the real fixture clips read from the video store, and
+against the path before the store and the hand-over (the original videos, float clips).
 
 Per recipe, model and dataset: training clips per second through a DataLoader with one worker (the whole
 decode-resize-crop path in the worker, the batch collated there and passed to this process; the first pass untimed,
-as every epoch but the first of a persistent worker), for float and for uint8 hand-over; the bytes of one clip
-either way; and what the normalisation the worker no longer does costs this process's CPU per clip (on a GPU it
-runs on the device instead).
+as every epoch but the first of a persistent worker), for float and for uint8 hand-over from the store and for float
+from the originals; the bytes of one clip either way; and what the normalisation the worker no longer does costs
+this process's CPU per clip (on a GPU it runs on the device instead).
 
     .venv/bin/python benchmarks/bench_loader_handover.py [--passes 2] \\
         [--out benchmarks/results/loader_handover_cpu.json]
@@ -62,29 +63,44 @@ def finishing_ms_per_clip(batch: torch.Tensor, card, subtract_mean_frame: bool) 
     return 1000 * best / len(batch)
 
 
+# (frame store, hand-over): the store handing over float clips, then uint8; the originals handing over float, the
+# path before the video store and the hand-over (issue 14's baseline)
+SETUPS = (("video", "float"), ("video", "uint8"), ("none", "float"))
+
+
+def measure_row(recipe: str, name: str, dataset: str, data_dir: Path, passes: int, first: int) -> tuple[dict, dict]:
+    """Clips/s and the last batch of every setup (started at ``first``, so that no setup always runs first)."""
+    rates, batches = {}, {}
+    for store, handover in SETUPS[first:] + SETUPS[:first]:
+        cfg, card, both = training_data(recipe, name, dataset, data_dir, num_workers=1, frame_store=store)
+        rates[store, handover], batches[store, handover] = clips_per_second(handing_over(both, handover == "uint8"),
+                                                                            passes)
+    assert batches["video", "float"].dtype == torch.float32 and batches["video", "uint8"].dtype == torch.uint8
+    return {"cfg": cfg, "card": card, "videos": len(both)}, {"rates": rates, "batches": batches}
+
+
 def measure(recipe: str, data_dir: Path, passes: int) -> dict:
     gpu, out = gpu_rates(), {}
     for name in MODEL_NAMES:
         for dataset in ("ucf101", "hmdb51"):
-            cfg, card, both = training_data(recipe, name, dataset, data_dir, num_workers=1)
-            rates, batches = {}, {}
-            for uint8 in (False, True) if len(out) % 2 == 0 else (True, False):  # either order first, alternately
-                rates[uint8], batches[uint8] = clips_per_second(handing_over(both, uint8), passes)
-            (as_float, float_batch), (as_uint8, uint8_batch) = (rates[False], batches[False]), (rates[True],
-                                                                                              batches[True])
-            assert float_batch.dtype == torch.float32 and uint8_batch.dtype == torch.uint8
-            row = {"input": list(card.input_size), "videos": len(both), "batch": BATCH,
-                   "clip_mb_float": round(float_batch[0].numel() * 4 / 2**20, 2),
+            run, m = measure_row(recipe, name, dataset, data_dir, passes, len(out) % len(SETUPS))
+            rates, uint8_batch = m["rates"], m["batches"]["video", "uint8"]
+            as_float, as_uint8, originals = rates["video", "float"], rates["video", "uint8"], rates["none", "float"]
+            row = {"input": list(run["card"].input_size), "videos": run["videos"], "batch": BATCH,
+                   "clip_mb_float": round(uint8_batch[0].numel() * 4 / 2**20, 2),
                    "clip_mb_uint8": round(uint8_batch[0].numel() / 2**20, 2),
+                   "clips_per_s_originals_float": round(originals, 2),
                    "clips_per_s_float": round(as_float, 2), "clips_per_s_uint8": round(as_uint8, 2),
                    "speedup": round(as_uint8 / as_float, 2),
+                   "speedup_over_originals_float": round(as_uint8 / originals, 2),
                    f"projected_{WORKERS}_workers_per_s": round(WORKERS * as_uint8, 1),
                    "gpu_train_clips_per_s": gpu.get(name),
-                   "finishing_ms_per_clip_this_cpu": round(finishing_ms_per_clip(uint8_batch, card,
-                                                                                 cfg.subtract_mean_frame), 2)}
+                   "finishing_ms_per_clip_this_cpu": round(finishing_ms_per_clip(
+                       uint8_batch, run["card"], run["cfg"].subtract_mean_frame), 2)}
             out[f"{recipe}/{name}/{dataset}"] = row
-            print(f"{recipe:9s} {name:12s} {dataset:7s} float {as_float:6.2f}/s  uint8 {as_uint8:6.2f}/s  "
-                  f"x{row['speedup']:.2f}  ({row['clip_mb_float']} -> {row['clip_mb_uint8']} MB a clip)", flush=True)
+            print(f"{recipe:9s} {name:12s} {dataset:7s} originals {originals:6.2f}/s  store: float {as_float:6.2f}/s"
+                  f"  uint8 {as_uint8:6.2f}/s  x{row['speedup']:.2f} (x{row['speedup_over_originals_float']:.2f} "
+                  f"over the originals; {row['clip_mb_float']} -> {row['clip_mb_uint8']} MB a clip)", flush=True)
     return out
 
 
