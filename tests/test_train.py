@@ -270,13 +270,14 @@ def test_ddp_two_cpu_processes_agree(tmp_path, tiny_ucf):
 def test_full_profile_path_on_the_real_fixture_clips(tmp_path):
     """The full profile end to end on the real UCF101 clips of ../shared (CPU, one epoch, no pretrained weights,
     which cannot be downloaded here): the reference recipe's Late Fusion (a frozen paper-size ResNet-152 with the
-    report's head, 5 frames resized to 256x256), real split files, missing videos."""
+    report's head, 5 frames resized to 256x256), real split files, missing videos, clips read by a loader worker
+    and handed over as uint8 (the profile's path: workers on every core but one)."""
     from conftest import UCF101_FIXTURE
 
     if not UCF101_FIXTURE.is_dir():
         pytest.skip(f"the real fixtures are not at {UCF101_FIXTURE}")
     cfg = make_config("late_fusion", "ucf101", "full", data_root=str(UCF101_FIXTURE), epochs=1, device="cpu",
-                      pretrained=False, num_workers=0, batch_size=2, wandb_mode="disabled", test_views=1,
+                      pretrained=False, num_workers=1, batch_size=2, wandb_mode="disabled", test_views=1,
                       out_dir=str(tmp_path / "art"), data_dir=str(tmp_path / "data"))
     with pytest.warns(UserWarning, match="not on disk and were left out"):
         out = experiment.run(cfg, progress=False)
