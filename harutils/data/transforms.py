@@ -7,7 +7,7 @@ Input: the dataset's frames, ``(T, H, W, 3)`` or ``(V, T, H, W, 3)`` uint8. Outp
 In DataLoader workers a transform made with ``uint8_from_workers`` stops before normalising: its clips cross to the
 main process, and from there to the GPU, as uint8 (a quarter of the bytes), and :func:`normalise_clips` finishes them
 on the model's device (the training engine's model hook), as MMAction2's data preprocessor does. The float work leaves
-the workers: 3-26 ms of every full-profile clip on one CPU core (``benchmarks/results/loader_handover_cpu.json``).
+the workers (``benchmarks/results/loader_handover_cpu.json`` measures one worker either way).
 """
 
 from __future__ import annotations
