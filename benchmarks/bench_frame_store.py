@@ -113,6 +113,14 @@ def storage(clips: dict[str, list[Path]], per_frame: dict) -> dict:
     return {"estimated_frames": {k: round(v) for k, v in frames.items()}, "gb_ucf101_plus_hmdb51": gb}
 
 
+def fixtures_present() -> bool:
+    """Whether the real fixture clips are there; if not, says where they were looked for."""
+    if not FIXTURES.is_dir():
+        print(f"no fixture clips under {FIXTURES}: the benchmark reads the real clips of ../shared/fixtures",
+              file=sys.stderr)
+    return FIXTURES.is_dir()
+
+
 def training_data(recipe: str, name: str, dataset: str, data_dir: Path, **overrides):
     """A full-profile run's configuration, model card and training + validation clips on the fixture videos of
     ``dataset`` (the missing videos of the complete split files left out quietly)."""
@@ -170,8 +178,7 @@ def main(argv=None) -> int:
     parser.add_argument("--recipes", default="reference,improved")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "frame_store_cpu.json")
     args = parser.parse_args(argv)
-    if not FIXTURES.is_dir():
-        print(f"no fixture clips under {FIXTURES}", file=sys.stderr)
+    if not fixtures_present():
         return 1
     torch.set_num_threads(1)  # one DataLoader worker
     torch.manual_seed(0)

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-from bench_frame_store import FIXTURES, WORKERS, gpu_rates, training_data
+from bench_frame_store import WORKERS, fixtures_present, gpu_rates, training_data
 from torch.utils.data import ConcatDataset, DataLoader
 
 from harutils import results
@@ -110,8 +110,7 @@ def main(argv=None) -> int:
     parser.add_argument("--recipes", default="reference,improved")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "loader_handover_cpu.json")
     args = parser.parse_args(argv)
-    if not FIXTURES.is_dir():
-        print(f"no fixture clips under {FIXTURES}", file=sys.stderr)
+    if not fixtures_present():
         return 1
     torch.set_num_threads(1)  # this process finishes the batches on one core, as the worker works on one
     torch.manual_seed(0)
