@@ -24,8 +24,8 @@ def normalise_clips(clips: torch.Tensor, preprocessing, subtract_mean_frame: boo
     """uint8 clips ``(..., 3, T, h, w)`` -> the model's float input, on their own device: the weights'
     normalisation, then (if asked) the clip's mean frame subtracted from every frame.
 
-    The float copy keeps the clips' memory layout and is normalised in place, so a clip gets the same values
-    whatever its layout or batch.
+    The float copy keeps the clips' memory layout and is normalised in place: the weights' normalisation gives a
+    clip the same values whatever its layout or batch; the mean frame, a sum over T, may differ in float rounding.
     """
     x = preprocessing(clips.to(torch.float32), channel_dim=clips.ndim - 4, value_max=255.0, in_place=True)
     if subtract_mean_frame:
