@@ -68,39 +68,39 @@ def finishing_ms_per_clip(batch: torch.Tensor, card, subtract_mean_frame: bool) 
 SETUPS = (("video", "float"), ("video", "uint8"), ("none", "float"))
 
 
-def measure_row(recipe: str, name: str, dataset: str, data_dir: Path, passes: int, first: int) -> tuple[dict, dict]:
-    """Clips/s and the last batch of every setup (started at ``first``, so that no setup always runs first)."""
+def measure_row(recipe: str, name: str, dataset: str, data_dir: Path, passes: int, first: int) -> dict:
+    """One row: clips/s of every setup (started at ``first``, so that no setup always runs first), and what the
+    uint8 batches of the store weigh and cost to finish."""
     rates, batches = {}, {}
     for store, handover in SETUPS[first:] + SETUPS[:first]:
         cfg, card, both = training_data(recipe, name, dataset, data_dir, num_workers=1, frame_store=store)
         rates[store, handover], batches[store, handover] = clips_per_second(handing_over(both, handover == "uint8"),
                                                                             passes)
-    assert batches["video", "float"].dtype == torch.float32 and batches["video", "uint8"].dtype == torch.uint8
-    return {"cfg": cfg, "card": card, "videos": len(both)}, {"rates": rates, "batches": batches}
+    uint8_batch = batches["video", "uint8"]
+    assert batches["video", "float"].dtype == torch.float32 and uint8_batch.dtype == torch.uint8
+    as_float, as_uint8, originals = rates["video", "float"], rates["video", "uint8"], rates["none", "float"]
+    return {"input": list(card.input_size), "videos": len(both), "batch": BATCH,
+            "clip_mb_float": round(uint8_batch[0].numel() * 4 / 2**20, 2),
+            "clip_mb_uint8": round(uint8_batch[0].numel() / 2**20, 2),
+            "clips_per_s_originals_float": round(originals, 2),
+            "clips_per_s_float": round(as_float, 2), "clips_per_s_uint8": round(as_uint8, 2),
+            "speedup": round(as_uint8 / as_float, 2), "speedup_over_originals_float": round(as_uint8 / originals, 2),
+            f"projected_{WORKERS}_workers_per_s": round(WORKERS * as_uint8, 1),
+            "finishing_ms_per_clip_this_cpu": round(finishing_ms_per_clip(uint8_batch, card,
+                                                                          cfg.subtract_mean_frame), 2)}
 
 
 def measure(recipe: str, data_dir: Path, passes: int) -> dict:
     gpu, out = gpu_rates(), {}
     for name in MODEL_NAMES:
         for dataset in ("ucf101", "hmdb51"):
-            run, m = measure_row(recipe, name, dataset, data_dir, passes, len(out) % len(SETUPS))
-            rates, uint8_batch = m["rates"], m["batches"]["video", "uint8"]
-            as_float, as_uint8, originals = rates["video", "float"], rates["video", "uint8"], rates["none", "float"]
-            row = {"input": list(run["card"].input_size), "videos": run["videos"], "batch": BATCH,
-                   "clip_mb_float": round(uint8_batch[0].numel() * 4 / 2**20, 2),
-                   "clip_mb_uint8": round(uint8_batch[0].numel() / 2**20, 2),
-                   "clips_per_s_originals_float": round(originals, 2),
-                   "clips_per_s_float": round(as_float, 2), "clips_per_s_uint8": round(as_uint8, 2),
-                   "speedup": round(as_uint8 / as_float, 2),
-                   "speedup_over_originals_float": round(as_uint8 / originals, 2),
-                   f"projected_{WORKERS}_workers_per_s": round(WORKERS * as_uint8, 1),
-                   "gpu_train_clips_per_s": gpu.get(name),
-                   "finishing_ms_per_clip_this_cpu": round(finishing_ms_per_clip(
-                       uint8_batch, run["card"], run["cfg"].subtract_mean_frame), 2)}
+            row = measure_row(recipe, name, dataset, data_dir, passes, len(out) % len(SETUPS))
+            row["gpu_train_clips_per_s"] = gpu.get(name)
             out[f"{recipe}/{name}/{dataset}"] = row
-            print(f"{recipe:9s} {name:12s} {dataset:7s} originals {originals:6.2f}/s  store: float {as_float:6.2f}/s"
-                  f"  uint8 {as_uint8:6.2f}/s  x{row['speedup']:.2f} (x{row['speedup_over_originals_float']:.2f} "
-                  f"over the originals; {row['clip_mb_float']} -> {row['clip_mb_uint8']} MB a clip)", flush=True)
+            print(f"{recipe:9s} {name:12s} {dataset:7s} originals {row['clips_per_s_originals_float']:6.2f}/s  "
+                  f"store: float {row['clips_per_s_float']:6.2f}/s  uint8 {row['clips_per_s_uint8']:6.2f}/s  "
+                  f"x{row['speedup']:.2f} (x{row['speedup_over_originals_float']:.2f} over the originals; "
+                  f"{row['clip_mb_float']} -> {row['clip_mb_uint8']} MB a clip)", flush=True)
     return out
 
 
