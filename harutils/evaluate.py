@@ -64,7 +64,6 @@ def perturb_time(clips: torch.Tensor, how: str | None, generator: torch.Generato
     raise ValueError(f"perturbation must be one of {PERTURBATIONS}, got {how!r}")
 
 
-@torch.no_grad()
 def predict(model: nn.Module, loader, device: torch.device, task: str | None = None, perturb: str | None = None,
             amp: bool = False, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Softmax scores of every view of every video, with the model in eval mode.
@@ -76,30 +75,47 @@ def predict(model: nn.Module, loader, device: torch.device, task: str | None = N
     Returns:
         (probs, labels): ``(N, V, K)`` float32 and ``(N,)`` int64; gathered from all ranks under DDP.
     """
+    return predict_orders(model, loader, device, task, (perturb,), amp, seed)[perturb]
+
+
+@torch.no_grad()
+def predict_orders(model: nn.Module, loader, device: torch.device, task: str | None = None,
+                   perturbations=PERTURBATIONS, amp: bool = False, seed: int = 0) -> dict:
+    """:func:`predict` under each of ``perturbations``, the loader read once: every batch is loaded (decoded) once
+    and scored once per frame order. Each shuffle draws from its own generator seeded with ``seed``, so every
+    perturbation gets the scores a pass of its own would give.
+
+    Returns:
+        perturbation -> (probs, labels).
+    """
     with evaluation_mode(model):
-        probs, labels = _scores(forward_for(model, task), loader, device, perturb, amp, seed)
-    p = torch.cat(probs).numpy() if probs else np.zeros((0, 1, 1), np.float32)
-    y = torch.cat(labels).numpy() if labels else np.zeros(0, np.int64)
-    return gather(p, y)
+        scored = _scores(forward_for(model, task), loader, device, perturbations, amp, seed)
+    out = {}
+    for how, (probs, labels) in scored.items():
+        p = torch.cat(probs).numpy() if probs else np.zeros((0, 1, 1), np.float32)
+        y = torch.cat(labels).numpy() if labels else np.zeros(0, np.int64)
+        out[how] = gather(p, y)
+    return out
 
 
-def _scores(forward, loader, device: torch.device, perturb: str | None, amp: bool, seed: int):
-    """Per-batch softmax scores ``(B, V, K)`` and labels ``(B,)``."""
-    generator = torch.Generator().manual_seed(seed)
-    probs, labels = [], []
+def _scores(forward, loader, device: torch.device, perturbations, amp: bool, seed: int) -> dict:
+    """Per perturbation, per-batch softmax scores ``(B, V, K)`` and labels ``(B,)``."""
+    generators = {how: torch.Generator().manual_seed(seed) for how in perturbations}
+    scored = {how: ([], []) for how in perturbations}
     for clips, y in loader:
         clips = clips.to(device, non_blocking=True)
         if clips.ndim == 5:
             clips = clips.unsqueeze(1)  # (B, 3, T, H, W) -> (B, 1, 3, T, H, W)
         b, v = clips.shape[:2]
-        clips = perturb_time(clips, perturb, generator)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda"):
-            # (B*V, 3, T, H, W) -> (B*V, K), at most a batch of B clips at a time: 5 views of a batch of 64 at
-            # once would ask the GPU for 5x the memory that training needs
-            logits = torch.cat([forward(part) for part in clips.flatten(0, 1).split(b)])
-        probs.append(torch.softmax(logits.float(), -1).view(b, v, -1).cpu())
-        labels.append(torch.as_tensor(y))
-    return probs, labels
+        for how, (probs, labels) in scored.items():
+            perturbed = perturb_time(clips, how, generators[how])
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda"):
+                # (B*V, 3, T, H, W) -> (B*V, K), at most a batch of B clips at a time: 5 views of a batch of 64 at
+                # once would ask the GPU for 5x the memory that training needs
+                logits = torch.cat([forward(part) for part in perturbed.flatten(0, 1).split(b)])
+            probs.append(torch.softmax(logits.float(), -1).view(b, v, -1).cpu())
+            labels.append(torch.as_tensor(y))
+    return scored
 
 
 def gather(probs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -166,20 +182,20 @@ def compute_metrics(probs: np.ndarray, labels: np.ndarray, classes: list[str]) -
 def evaluate(model: nn.Module, loader, device: torch.device, classes: list[str], views: str, task: str | None = None,
              perturb: str | None = None, amp: bool = False) -> dict:
     """:func:`compute_metrics` of :func:`predict`, with the views and the perturbation stated."""
-    probs, labels = predict(model, loader, device, task, perturb, amp)
-    return {**compute_metrics(probs, labels, classes), "views": views, "perturbation": perturb or "none"}
+    return evaluate_orders(model, loader, device, classes, views, task, (perturb,), amp)[perturb]
 
 
-def temporal_order_probe(model: nn.Module, loader, device: torch.device, classes: list[str], views: str,
-                         task: str | None = None, amp: bool = False, ordered: dict | None = None) -> dict:
-    """Video top-1 with frames in order, shuffled and reversed. A model that ignores time scores the same.
+def evaluate_orders(model: nn.Module, loader, device: torch.device, classes: list[str], views: str,
+                    task: str | None = None, perturbations=PERTURBATIONS, amp: bool = False) -> dict:
+    """:func:`evaluate` under each of ``perturbations`` (None: frames in order), the loader read once
+    (:func:`predict_orders`); perturbation -> metrics."""
+    scored = predict_orders(model, loader, device, task, perturbations, amp)
+    return {how: {**compute_metrics(probs, labels, classes), "views": views, "perturbation": how or "none"}
+            for how, (probs, labels) in scored.items()}
 
-    Args:
-        ordered: the metrics of the unperturbed evaluation when already computed (saves one pass).
-    """
-    out = {}
-    for how in PERTURBATIONS:
-        m = ordered if how is None and ordered is not None else evaluate(model, loader, device, classes, views,
-                                                                        task, how, amp)
-        out[how or "ordered"] = {"video_top1": m["video_top1"], "mean_class_accuracy": m["mean_class_accuracy"]}
-    return out
+
+def temporal_order_probe(by_order: dict) -> dict:
+    """Video top-1 and mean class accuracy with frames in order, shuffled and reversed, from the metrics of
+    :func:`evaluate_orders` over :data:`PERTURBATIONS`. A model that ignores time scores the same."""
+    return {how or "ordered": {"video_top1": by_order[how]["video_top1"],
+                               "mean_class_accuracy": by_order[how]["mean_class_accuracy"]} for how in PERTURBATIONS}

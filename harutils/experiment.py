@@ -144,10 +144,12 @@ def test_all(net: nn.Module, bundles: dict[str, DataBundle], cfg: RunConfig, inf
     results = {}
     for n, b in bundles.items():
         loader = make_loader(b.test, cfg, False, info, device)
-        metrics = evaluate.evaluate(net, loader, device, b.classes, b.views, task=n, amp=cfg.amp)
+        # the probe's shuffled and reversed clips come from the same pass: the test set is loaded once
+        orders = evaluate.PERTURBATIONS if cfg.order_probe else (None,)
+        by_order = evaluate.evaluate_orders(net, loader, device, b.classes, b.views, n, orders, cfg.amp)
+        metrics = by_order[None]
         if cfg.order_probe:
-            metrics["temporal_order_probe"] = evaluate.temporal_order_probe(net, loader, device, b.classes, b.views,
-                                                                            n, cfg.amp, ordered=metrics)
+            metrics["temporal_order_probe"] = evaluate.temporal_order_probe(by_order)
         # validation accuracy of the kept checkpoint, as measured when it was chosen (1 centred view)
         metrics["val_video_top1"] = history.rows[history.best_epoch - 1][f"val_acc/{n}"]
         metrics["sizes"] = {"train": pretext.distinct_clips(b.train), "val": len(b.val), "test": len(b.test)}

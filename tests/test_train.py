@@ -341,6 +341,37 @@ def test_multi_view_evaluation_forwards_at_most_a_batch_of_clips_at_a_time():
     assert labels.tolist() == [0, 1, 2, 3, 0, 1, 2]
 
 
+def test_the_order_probe_reads_the_test_set_once_and_scores_as_passes_of_its_own():
+    """Ordered, shuffled and reversed scores come from one pass over the loader (each batch loaded, i.e. decoded,
+    once) and equal what a pass per perturbation gives: the same shuffles, the same scores."""
+    torch.manual_seed(0)
+    weights = torch.randn(3 * 4 * 2 * 2, 5)
+    batches = [(torch.randn(3, 2, 3, 4, 2, 2), torch.tensor([0, 1, 2])),
+               (torch.randn(2, 2, 3, 4, 2, 2), torch.tensor([3, 4]))]
+    reads = []
+
+    class Loader:
+        def __iter__(self):
+            reads.append(1)
+            return iter(batches)
+
+    def model(x):
+        return x.flatten(1) @ weights
+
+    net = torch.nn.Module()
+    net.forward = model
+    classes = list("abcde")
+    together = E.evaluate_orders(net, Loader(), torch.device("cpu"), classes, "2 clips")
+    assert len(reads) == 1 and set(together) == set(E.PERTURBATIONS)
+    for how in E.PERTURBATIONS:
+        alone = E.evaluate(net, Loader(), torch.device("cpu"), classes, "2 clips", perturb=how)
+        assert alone["predictions"] == together[how]["predictions"] and alone["perturbation"] == (how or "none")
+    assert together["shuffle"]["predictions"] != together[None]["predictions"]  # the probe does perturb
+    probe = E.temporal_order_probe(together)
+    assert set(probe) == {"ordered", "shuffle", "reverse"}
+    assert probe["reverse"]["video_top1"] == together["reverse"]["video_top1"]
+
+
 @pytest.mark.parametrize("channels_last", [True, False])
 def test_placed_3d_model_gets_its_clips_in_the_weights_layout_in_every_pass(tmp_path, channels_last):
     cfg = make_config("i3d", "ucf101", "demo", out_dir=str(tmp_path), wandb_mode="disabled",
