@@ -1,11 +1,12 @@
 """Kernels for the series runner, each started one notebook ahead.
 
 A notebook's first seconds go to starting its kernel and importing torch, torchvision, pandas, seaborn and harutils
-(about 5 s on 2 CPU cores, one core busy). :class:`NotebookKernel` starts the next notebook's kernel and runs those
-imports in it while the current notebook runs, on the core its own imports and training leave mostly idle; the next
-notebook then starts at once. The imports leave no name behind (they run silently, outside the history, in a
-namespace of their own): the notebook still runs from its first cell, in a fresh namespace, and imports what it
-uses itself.
+(several seconds of one core). :class:`NotebookKernel` starts the next notebook's kernel and runs those imports in
+it while the current notebook runs; the next notebook then starts at once. On 2 cores the imports do not run for
+free: they share the cores with the current notebook's first training epoch, which they slow by about as much as
+they save (on the demo, a notebook takes about as long with the warm-up as without it). The imports leave no name
+behind (they run silently, outside the history, in a namespace of their own): the notebook still runs from its first
+cell, in a fresh namespace, and imports what it uses itself.
 """
 
 from __future__ import annotations
