@@ -1,9 +1,9 @@
 """Qualitative analysis of video models: activation maps, Grad-CAM and guided backpropagation (captum).
 
-Maps are computed for one clip ``(1, 3, T, H, W)`` and returned as ``(T, H, W)`` arrays in [0, 1] aligned with
-the input frames: 3D models' maps are interpolated in time and space; for 2D per-frame models (Late Fusion,
-LRCN) Grad-CAM is computed on every frame's backbone features. Hooks are always removed: activation capture is a
-context manager, and captum removes its own.
+Maps are computed for a batch of clips ``(N, 3, T, H, W)`` at once (each clip's own class) and returned as
+``(N, T, H, W)`` arrays, each clip's map in [0, 1] and aligned with its frames: 3D models' maps are interpolated in
+time and space; for 2D per-frame models (Late Fusion, LRCN) Grad-CAM is computed on every frame's backbone
+features. Hooks are always removed: activation capture is a context manager, and captum removes its own.
 """
 
 from __future__ import annotations
@@ -39,27 +39,35 @@ def captured(layer: nn.Module):
 
 
 def _to_clip_maps(maps: torch.Tensor, clip_shape, per_frame: bool) -> np.ndarray:
-    """Layer maps -> (T, H, W) in [0, 1], aligned with the clip's frames."""
-    t, h, w = clip_shape[-3:]
-    if per_frame:  # (T, 1, h', w') from a 2D backbone applied to each frame
-        up = functional.interpolate(maps.float(), size=(h, w), mode="bilinear", align_corners=False)[:, 0]
-    else:  # (1, 1, t', h', w')
-        up = functional.interpolate(maps.float(), size=(t, h, w), mode="trilinear", align_corners=False)[0, 0]
-    up = up - up.min()
-    return (up / up.max().clamp_min(1e-12)).cpu().numpy()
+    """Layer maps of N clips -> (N, T, H, W), aligned with the clips' frames, each clip's map in [0, 1]."""
+    n, (t, h, w) = clip_shape[0], clip_shape[-3:]
+    if per_frame:  # (N*T, 1, h', w') from a 2D backbone applied to each frame
+        up = functional.interpolate(maps.float(), size=(h, w), mode="bilinear", align_corners=False)
+        up = up.view(n, t, h, w)  # (N*T, 1, H, W) -> (N, T, H, W)
+    else:  # (N, 1, t', h', w')
+        up = functional.interpolate(maps.float(), size=(t, h, w), mode="trilinear", align_corners=False)[:, 0]
+    return _per_clip_unit_range(up)
+
+
+def _per_clip_unit_range(maps: torch.Tensor) -> np.ndarray:
+    """(N, ...) -> the same shape, each clip's values shifted and scaled to [0, 1]."""
+    flat = maps.flatten(1)
+    flat = flat - flat.min(1, keepdim=True).values
+    return (flat / flat.max(1, keepdim=True).values.clamp_min(1e-12)).view_as(maps).cpu().numpy()
 
 
 def _is_per_frame(model: nn.Module) -> bool:
     return model.card.per_frame
 
 
-def activation_map(model: nn.Module, clip: torch.Tensor, layer: nn.Module | None = None) -> np.ndarray:
-    """Mean absolute activation of ``layer`` (default: the last stage), as (T, H, W) in [0, 1]."""
+def activation_map(model: nn.Module, clips: torch.Tensor, layer: nn.Module | None = None) -> np.ndarray:
+    """Mean absolute activation of ``layer`` (default: the last stage) for clips ``(N, 3, T, H, W)``, as
+    (N, T, H, W), each in [0, 1]."""
     layer = layer or target_layer(model)
     with explainable(model), captured(layer) as store, torch.no_grad():
-        model(clip)
+        model(clips)
     act = store["out"].abs().mean(1, keepdim=True)  # (N, C, ...) -> (N, 1, ...)
-    return _to_clip_maps(act, clip.shape, _is_per_frame(model))
+    return _to_clip_maps(act, clips.shape, _is_per_frame(model))
 
 
 def _without_inplace_relu(model: nn.Module) -> list[nn.ReLU]:
@@ -86,25 +94,31 @@ def explainable(model: nn.Module):
         model.train(was_training)
 
 
-def grad_cam(model: nn.Module, clip: torch.Tensor, target: int, layer: nn.Module | None = None) -> np.ndarray:
-    """Grad-CAM (Selvaraju et al., ICCV 2017) for class ``target``: (T, H, W) in [0, 1]."""
+def grad_cam(model: nn.Module, clips: torch.Tensor, targets, layer: nn.Module | None = None) -> np.ndarray:
+    """Grad-CAM (Selvaraju et al., ICCV 2017) of clips ``(N, 3, T, H, W)``, each for its class in ``targets`` (one
+    class for all, or one per clip): (N, T, H, W), each in [0, 1]."""
     layer = layer or target_layer(model)
     with explainable(model):
-        attr = LayerGradCam(model, layer).attribute(clip.requires_grad_(True), target=target, relu_attributions=True)
-    return _to_clip_maps(attr.detach(), clip.shape, _is_per_frame(model))
+        attr = LayerGradCam(model, layer).attribute(clips.requires_grad_(True), target=_per_clip(targets, clips),
+                                                    relu_attributions=True)
+    return _to_clip_maps(attr.detach(), clips.shape, _is_per_frame(model))
 
 
-def guided_backprop(model: nn.Module, clip: torch.Tensor, target: int) -> np.ndarray:
-    """Guided backpropagation (Springenberg et al., 2015): |gradient| per pixel, max over colour.
+def _per_clip(targets, clips: torch.Tensor) -> list[int]:
+    """One class index per clip (an int is every clip's)."""
+    return [int(targets)] * len(clips) if np.ndim(targets) == 0 else [int(t) for t in targets]
+
+
+def guided_backprop(model: nn.Module, clips: torch.Tensor, targets) -> np.ndarray:
+    """Guided backpropagation (Springenberg et al., 2015) of clips ``(N, 3, T, H, W)``, each for its class in
+    ``targets`` (as :func:`grad_cam`): |gradient| per pixel, max over colour.
 
     Returns:
-        (T, H, W) in [0, 1].
+        (N, T, H, W), each clip's map in [0, 1].
     """
     with explainable(model):
-        attr = GuidedBackprop(model).attribute(clip.clone().requires_grad_(True), target=target)
-    g = attr.detach()[0].abs().amax(0)  # (3, T, H, W) -> (T, H, W)
-    g = g - g.min()
-    return (g / g.max().clamp_min(1e-12)).cpu().numpy()
+        attr = GuidedBackprop(model).attribute(clips.clone().requires_grad_(True), target=_per_clip(targets, clips))
+    return _per_clip_unit_range(attr.detach().abs().amax(1))  # (N, 3, T, H, W) -> (N, T, H, W)
 
 
 def frame_importance(cam: np.ndarray) -> np.ndarray:
@@ -160,10 +174,10 @@ def explain_clip(model: nn.Module, clip: torch.Tensor, target: int, seen: torch.
     clip = clip[:1].to(next(model.parameters()).device)  # the first view or clip, where the model is
     with evaluation_mode(model), torch.no_grad():
         probs = torch.softmax(model(clip).float(), dim=1)[0]
-    cam = grad_cam(model, clip, target)
+    cam = grad_cam(model, clip, target)[0]
     frames = display_frames(clip) if seen is None else np.asarray(seen, dtype=np.uint8)
-    maps = {"activation": activation_map(model, clip), "Grad-CAM": cam,
-            "guided backprop": guided_backprop(model, clip, target)}
+    maps = {"activation": activation_map(model, clip)[0], "Grad-CAM": cam,
+            "guided backprop": guided_backprop(model, clip, target)[0]}
     return {"frames": frames, "maps": maps, "importance": frame_importance(cam),
             "gif": to_gif(overlay(frames, cam)), "predicted": int(probs.argmax()),
             "confidence": float(probs.max())}

@@ -28,6 +28,7 @@ from .models.weights import UNNORMALISED
 
 METHODS = {"activation": explain.activation_map, "Grad-CAM": explain.grad_cam,
            "guided backprop": explain.guided_backprop}
+BATCH = 8  # clips explained together: the demo's training batch (the full profile trains at 32-64)
 
 
 def has_ground_truth(dataset) -> bool:
@@ -72,22 +73,24 @@ def score_map(heat: np.ndarray, actor: np.ndarray, moving: np.ndarray) -> dict[s
             "temporal agreement": _correlation(heat.sum((1, 2)), moving.sum((1, 2)))}
 
 
-def score_model(model, dataset, indices) -> pd.DataFrame:
+def score_model(model, dataset, indices, batch: int = BATCH) -> pd.DataFrame:
     """One row per (clip, method): the clip's class, the scores of each method's map for the true class.
 
     Args:
         model: a trained registered model (with its card), on the device it should run on.
         dataset: its test set (synthetic, with masks), whose transform gives the model's input.
         indices: the test videos to score.
+        batch: clips explained together (each map is its clip's alone: the model runs in eval mode).
     """
     rows = []
-    for i in indices:
-        clip, label = _first_view(dataset, int(i), model)
-        actor, moving = clip_masks(dataset, int(i))
-        for method, explainer in METHODS.items():
-            heat = explainer(model, clip) if method == "activation" else explainer(model, clip, label)
-            rows.append({"index": int(i), "class": dataset.classes[label], "method": method,
-                         **score_map(heat, actor, moving)})
+    for chunk in _batches(indices, batch):
+        clips, labels = _first_views(dataset, chunk, model)
+        maps = {method: explainer(model, clips) if method == "activation" else explainer(model, clips, labels)
+                for method, explainer in METHODS.items()}
+        for k, i in enumerate(chunk):
+            actor, moving = clip_masks(dataset, i)
+            rows += [{"index": i, "class": dataset.classes[labels[k]], "method": method,
+                      **score_map(maps[method][k], actor, moving)} for method in METHODS]
     return pd.DataFrame(rows)
 
 
@@ -150,26 +153,36 @@ def stage_layers(model) -> dict[str, str]:
     return {"tokens": model.card.explain_layer}
 
 
-def score_stages(model, dataset, indices) -> pd.DataFrame:
+def score_stages(model, dataset, indices, batch: int = BATCH) -> pd.DataFrame:
     """Grad-CAM's actor and moving-limb lift (share / uniform share) at each stage's last block: how much of a
     weak score is the coarseness of the last stage's map rather than where the model looks."""
     layers = {stage: model.get_submodule(path) for stage, path in stage_layers(model).items()}
     rows, sizes = [], {}
-    for i in indices:
-        clip, label = _first_view(dataset, int(i), model)
-        actor, moving = clip_masks(dataset, int(i))
+    for chunk in _batches(indices, batch):
+        clips, labels = _first_views(dataset, chunk, model)
+        masks = [clip_masks(dataset, i) for i in chunk]
         for stage, layer in layers.items():
-            sizes.setdefault(stage, "x".join(map(str, layer_size(model, layer, clip))))
-            s = score_map(explain.grad_cam(model, clip, label, layer), actor, moving)
-            rows.append({"stage": stage, "map size": sizes[stage], "actor lift": s["actor share"] / s["actor baseline"],
-                         "moving lift": s["moving share"] / s["moving baseline"]})
+            sizes.setdefault(stage, "x".join(map(str, layer_size(model, layer, clips[:1]))))
+            cams = explain.grad_cam(model, clips, labels, layer)
+            for cam, (actor, moving) in zip(cams, masks, strict=True):
+                s = score_map(cam, actor, moving)
+                rows.append({"stage": stage, "map size": sizes[stage],
+                             "actor lift": s["actor share"] / s["actor baseline"],
+                             "moving lift": s["moving share"] / s["moving baseline"]})
     return pd.DataFrame(rows).groupby(["stage", "map size"], sort=False).mean().reset_index()
 
 
-def _first_view(dataset, index: int, model) -> tuple[torch.Tensor, int]:
-    """``dataset[index]``'s first view as a batch of one ``(1, 3, T, H, W)`` on the model's device, and its label."""
-    clip, label = dataset[index]
-    return (clip if clip.ndim == 4 else clip[0])[None].to(next(model.parameters()).device), int(label)
+def _batches(indices, size: int) -> list[list[int]]:
+    indices = [int(i) for i in indices]
+    return [indices[k:k + size] for k in range(0, len(indices), size)]
+
+
+def _first_views(dataset, indices: list[int], model) -> tuple[torch.Tensor, list[int]]:
+    """The first view of each ``dataset[i]`` as one batch ``(N, 3, T, H, W)`` on the model's device, and the
+    labels."""
+    items = [dataset[i] for i in indices]
+    clips = torch.stack([clip if clip.ndim == 4 else clip[0] for clip, _ in items])
+    return clips.to(next(model.parameters()).device), [int(label) for _, label in items]
 
 
 def layer_size(model, layer, clip) -> tuple[int, ...]:

@@ -40,6 +40,26 @@ def test_maps_for_every_model(name):
     assert model.training and [m.inplace for m in model.modules() if isinstance(m, nn.ReLU)] == inplace_before
 
 
+@pytest.mark.parametrize("name", sorted(MODEL_NAMES))
+def test_a_batch_of_clips_gets_the_maps_each_clip_gets_alone(name):
+    """Explaining clips together (each for its own class) changes no clip's map: the model runs in eval mode,
+    every map is scaled to [0, 1] on its own clip, and the targets are not mixed up."""
+    torch.manual_seed(0)
+    model = build_model(name, 4, model_size="small")
+    clips = torch.randn(3, 3, *model.card.input_size)
+    targets = [2, 0, 3]
+    together = {"activation": explain.activation_map(model, clips.clone()),
+                "Grad-CAM": explain.grad_cam(model, clips.clone(), targets),
+                "guided backprop": explain.guided_backprop(model, clips.clone(), targets)}
+    for k, target in enumerate(targets):
+        clip = clips[k:k + 1].clone()
+        alone = {"activation": explain.activation_map(model, clip), "Grad-CAM": explain.grad_cam(model, clip, target),
+                 "guided backprop": explain.guided_backprop(model, clip.clone(), target)}
+        for method, maps in together.items():
+            assert maps.shape == (3, *model.card.input_size)
+            np.testing.assert_allclose(maps[k], alone[method][0], atol=1e-4, err_msg=f"{method}, clip {k}")
+
+
 def test_grad_cam_follows_the_evidence():
     """Evidence only in frames 2-3, top-left quadrant: Grad-CAM lights up those frames and that corner, so time
     and space are not swapped or flipped on the way back to the clip."""
@@ -61,7 +81,7 @@ def test_grad_cam_follows_the_evidence():
     clip = torch.zeros(1, 3, 6, 16, 16)
     clip[:, :, 2:4, :8, :8] = torch.rand(1, 3, 2, 8, 8) + 0.5
     assert explain.target_layer(model) is model.body  # the card names the layer
-    cam = explain.grad_cam(model, clip, target=1)
+    cam = explain.grad_cam(model, clip, 1)[0]
     assert cam[2:4, :8, :8].mean() > 5 * cam[:, 8:, 8:].mean() + 1e-6
     assert explain.frame_importance(cam)[2:4].sum() > explain.frame_importance(cam)[4:].sum()
 
