@@ -21,10 +21,8 @@ from . import runtime
 
 # what every notebook of the series imports first (modules only: imports never change a run's numbers), in a
 # namespace of its own: the notebook's namespace gets no name from it, so a notebook that forgot an import fails in
-# the series as it would alone; and what a notebook's first run imports when W&B starts it (``wandb.init`` loads
-# ``wandb.sdk.launch`` the first time: pydantic models, slow to build once torch's modules are loaded)
-WARM_UP = ('exec("import matplotlib.pyplot, pandas, seaborn, torch, torchvision, harutils.experiment, harutils.viz, '
-           'wandb.sdk.launch", {})')
+# the series as it would alone
+WARM_UP = 'exec("import matplotlib.pyplot, pandas, seaborn, torch, torchvision, harutils.experiment, harutils.viz", {})'
 # the kernel's log at ERROR only: its one warning (TCP on localhost without encryption) tells a user nothing
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
