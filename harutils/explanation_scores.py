@@ -162,7 +162,8 @@ def score_stages(model, dataset, indices, batch: int = BATCH) -> pd.DataFrame:
         clips, labels = _first_views(dataset, chunk, model)
         masks = [clip_masks(dataset, i) for i in chunk]
         for stage, layer in layers.items():
-            sizes.setdefault(stage, "x".join(map(str, layer_size(model, layer, clips[:1]))))
+            if stage not in sizes:  # one forward per stage: setdefault would run it for every batch
+                sizes[stage] = "x".join(map(str, layer_size(model, layer, clips[:1])))
             cams = explain.grad_cam(model, clips, labels, layer)
             for cam, (actor, moving) in zip(cams, masks, strict=True):
                 s = score_map(cam, actor, moving)
