@@ -315,7 +315,7 @@ synthetic test videos. **Writes** nothing but key metrics."""),
     params(PARAMS_TRAIN + '''
 models: str = ""               # comma-separated; "": every registered model
 clips: int = 2                 # test clips explained per model where no masks exist (real videos)
-score_clips: int = 56          # test clips scored per model, spread over the test set (the demo's has 168)
+score_clips: int = 56          # test clips scored per model, spread over the test set (the demo's has 308)
 video_path: str = ""           # try the models on your own video (any file PyAV opens); "": a test video'''),
     code("""import warnings
 

@@ -212,7 +212,7 @@ def test_config_profiles():
     # the reference's recipe on the full profile: Adam 1e-4, batch 64 (LRCN 32, for memory), gamma 0.999
     assert (full.optimizer, full.lr, full.batch_size, full.lr_gamma) == ("adam", 1e-4, 64, 0.999)
     assert make_config("lrcn", "ucf101", "full", recipe="improved").batch_size == 32
-    assert (demo.batch_size, demo.lr_gamma) == (8, 0.88)  # I3D's own decay over its 20 demo epochs
+    assert (demo.batch_size, demo.lr_gamma) == (8, 0.88)  # I3D's own decay over its 10 demo epochs
     assert make_config("late_fusion", "ucf101", "demo").lr_gamma == 0.9
     # full: frames decoded at 8/7 of each model's crop, in the DataLoader workers (no all-frames cache)
     assert (full.frame_size, full.frame_store) == (256, "video")
@@ -221,8 +221,8 @@ def test_config_profiles():
     with pytest.raises(ValueError, match="profile must be"):
         make_config("i3d", profile="laptop")
     # a joint epoch covers both datasets: half the epochs, unless given
-    assert make_config("late_fusion", "ucf101", joint_with="hmdb51").epochs == 7
-    assert make_config("c3d", "ucf101", joint_with="hmdb51").epochs == 9  # C3D's 18 demo epochs
+    assert make_config("late_fusion", "ucf101", joint_with="hmdb51").epochs == 5
+    assert make_config("c3d", "ucf101", joint_with="hmdb51").epochs == 4  # C3D's 9 demo epochs
     assert make_config("c3d", "ucf101", joint_with="hmdb51", epochs=2).epochs == 2
     assert joint_models("demo") == ["nonlocal"]
     assert joint_models("full") == ["late_fusion", "c3d", "lrcn", "i3d", "nonlocal", "vivit"]

@@ -309,9 +309,10 @@ def generate(layout: str, out: str | Path, seed: int = 0, classes=None, groups: 
     return out
 
 
-# many scenes, few clips each: I3D 0.63 with 8 groups of 4, 0.80 with 20 of 2, 0.88 with 40 of 1 (same recipe)
-DEFAULTS = {"ucf101": {"groups": 40, "clips_per_group": 1, "frames": (32, 48)},
-            "hmdb51": {"groups": 32, "clips_per_group": 1, "frames": (32, 48)}}
+# many scenes, few clips each: a model sees more actors and backgrounds in the same number of training steps, and the
+# test set samples more of them (benchmarks/results/demo_seeds_cpu.json has what each size gave)
+DEFAULTS = {"ucf101": {"groups": 80, "clips_per_group": 1, "frames": (32, 48)},
+            "hmdb51": {"groups": 64, "clips_per_group": 1, "frames": (32, 48)}}
 
 
 def ensure_default(layout: str, data_dir: str | Path = "data", seed: int = 0, progress: bool = True) -> Path:
