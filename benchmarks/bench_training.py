@@ -29,9 +29,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as out:
-        for name in args.models.split(","):
+        for name in args.models.split(","):  # a folder each: LRCN's start (Late Fusion's run, trained first) is
+            # its own recipe's, not this benchmark's one test view
             cfg = make_config(name, "ucf101", args.profile, epochs=args.epochs, data_root=args.data_root,
-                              data_dir=args.data_dir, out_dir=out, wandb_mode="disabled", test_views=1,
+                              data_dir=args.data_dir, out_dir=f"{out}/{name}", wandb_mode="disabled", test_views=1,
                               num_workers=args.workers)
             result = experiment.run(cfg, progress=False)
             hist = result["history"]
