@@ -10,7 +10,7 @@ import torch
 from conftest import moving_square_frames
 from fake_trees import make_ucf101
 
-from harutils.data.cache import FrameCache
+from harutils.data.cache import FrameCache, build_caches
 from harutils.data.encode import write_video
 from harutils.data.sampling import Clip, MultiClip, UniformFrames
 from harutils.data.ucf101 import UCF101
@@ -90,6 +90,31 @@ def test_build_reports_counts_bad_videos_and_resumes(tmp_path, videos):
     report = cache.build(videos, workers=2, progress=False)
     assert (report.built, report.reused) == (1, 2)
     assert not list((tmp_path / "cache").rglob("*.tmp"))
+
+
+def test_caches_of_several_sizes_built_in_one_pass_hold_what_each_builds_alone(tmp_path, videos, monkeypatch):
+    bad = tmp_path / "v_X_g09_c01.avi"
+    bad.write_bytes(b"not a video")
+    alone = [FrameCache(tmp_path / f"alone{size}", frame_size=size) for size in (24, (20, 30))]
+    for cache in alone:
+        cache.build(videos, workers=1, progress=False)
+    together = [FrameCache(tmp_path / f"together{size}", frame_size=size) for size in (24, (20, 30))]
+    together[1].load(videos[1])  # one entry present already: reused, and that video decoded for the other size
+    decodes = []
+    import harutils.data.cache as cache_module
+    real = cache_module.read_frames
+    monkeypatch.setattr(cache_module, "read_frames", lambda *a, **k: decodes.append(a[0]) or real(*a, **k))
+    reports = build_caches(together, videos + [bad], workers=1, progress=False)
+    assert sorted(decodes) == sorted(map(str, videos))  # each good video decoded once, for every size
+    assert [(r.built, r.reused) for r in reports] == [(len(videos), 0), (len(videos) - 1, 1)]
+    assert all(len(r.bad) == 1 and r.bad[0][0] == str(bad) and "cannot decode" in r.bad[0][1] for r in reports)
+    for a, b in zip(alone, together, strict=True):
+        for video in videos:
+            assert np.array_equal(a.load(video), b.load(video)), (a.frame_size, video)
+    again = build_caches(together, videos, workers=1, progress=False)
+    assert [(r.built, r.reused) for r in again] == [(0, len(videos))] * 2
+    with pytest.raises(ValueError, match="all-frames caches"):
+        build_caches([FrameCache(tmp_path / "eval", frame_size=24, sampler=UniformFrames(5))], videos)
 
 
 def test_interrupted_write_leaves_no_entry(tmp_path, videos, monkeypatch):

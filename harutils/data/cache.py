@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .resize import resize_frames
 from .sampling import FrameSampler, sampler_key
-from .store import CacheReport, CacheWriteError, FrameStore, write_atomically
-from .video import probe, read_frames
+from .store import CacheReport, CacheWriteError, FrameStore, build_stores, write_atomically
+from .video import VideoError, probe, read_frames
 
-__all__ = ["FORMAT_VERSION", "CacheReport", "CacheWriteError", "FrameCache"]
+__all__ = ["FORMAT_VERSION", "CacheReport", "CacheWriteError", "FrameCache", "build_caches"]
 
 FORMAT_VERSION = 1
 # bytes of entries each cache keeps in memory per process (a DataLoader worker is a process): 1 GiB holds the demo's
@@ -128,3 +129,42 @@ class FrameCache(FrameStore):
         idx = sampler(array.shape[0], training, rng)  # (V, T)
         frames = np.ascontiguousarray(array[idx.ravel()])  # mmap gather: reads only these frames
         return torch.from_numpy(frames).reshape(*idx.shape, *frames.shape[1:])  # (V*T,...) -> (V, T, h, w, 3)
+
+
+def build_caches(caches: list[FrameCache], videos, workers: int | None = None,
+                 progress: bool = True) -> list[CacheReport]:
+    """Fill several all-frames caches of the same videos (one per frame size) in one parallel pass that decodes each
+    video once and resizes its frames to every size missing: the same entries as each cache's own :meth:`build`
+    (a frame is resized on its own either way), at the cost of one decode instead of one per size.
+
+    Returns:
+        One report per cache, in their order.
+
+    Raises:
+        ValueError: a cache of evaluation frames (a sampler's), or caches that decode with different backends.
+    """
+    if any(cache.sampler is not None for cache in caches) or len({cache.backend for cache in caches}) > 1:
+        raise ValueError("build_caches fills all-frames caches that decode alike (sampler None, one backend); "
+                         "build the others with their own build()")
+    return build_stores(caches, _SharedDecode(caches), videos, workers, progress)
+
+
+class _SharedDecode:
+    """One video into every cache that misses it, decoded once at its own size (a picklable build job)."""
+
+    def __init__(self, caches: list[FrameCache]):
+        self.caches = caches
+
+    def __call__(self, video: str) -> tuple[str, str | None, list[bool]]:
+        missing = [not cache.has(video) for cache in self.caches]
+        if not any(missing):
+            return video, None, missing
+        try:
+            frames = read_frames(video, np.arange(probe(video).frame_count), backend=self.caches[0].backend)
+        except VideoError as exc:
+            return video, exc.cause, [False] * len(self.caches)
+        for cache, miss in zip(self.caches, missing, strict=True):
+            if miss:
+                resized = frames if cache.frame_size is None else resize_frames(frames, cache.frame_size)
+                cache._write(cache.entry_path(Path(video)), resized.numpy())
+        return video, None, missing

@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from torch.utils.data.distributed import DistributedSampler
 
 from . import splits as S
-from .cache import FrameCache
+from .cache import FrameCache, build_caches
 from .datasets import DATASETS, resolve_root
 from .manifest import probe_row
 from .parallel import map_with_progress
@@ -138,6 +138,22 @@ def prepare_frames(frames: FrameSettings, name: str, root: Path, videos, progres
             report.bad.append((row["path"], row["status"]))
     report.bad.sort()
     return report
+
+
+def prepare_all_frames(settings: list[FrameSettings], name: str, root: Path, videos,
+                       progress: bool = True) -> list[CacheReport]:
+    """:func:`prepare_frames` for each of ``settings`` (a dataset's stores, as the frame-extraction notebook builds
+    them), the all-frames caches of several sizes (the demo's 64 and 96 px) in one pass that decodes each video once.
+
+    Returns:
+        One report per setting, in their order.
+    """
+    arrays = [s for s in settings if s.frame_store == "arrays"]
+    reports = {}
+    if len(arrays) > 1:
+        caches = [frame_store(s, name, root) for s in arrays]
+        reports = dict(zip(arrays, build_caches(caches, videos, progress=progress), strict=True))
+    return [reports[s] if s in reports else prepare_frames(s, name, root, videos, progress) for s in settings]
 
 
 def check_frame_size(cfg: RunConfig, card: ModelCard) -> None:

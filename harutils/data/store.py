@@ -118,15 +118,19 @@ class FrameStore:
     def load(self, video: str | Path, build: bool = True):
         raise NotImplementedError
 
-    def _build_one(self, video: str) -> tuple[str, str | None, bool]:
-        """Store one video; a video that cannot be decoded is reported, any other failure stops the build."""
+    def _build_one(self, video: str) -> tuple[str, str | None, list[bool]]:
+        """Store one video; a video that cannot be decoded is reported, any other failure stops the build.
+
+        Returns:
+            The video, the cause it is bad (None if it is not) and ``[True]`` where its entry was written now.
+        """
         try:
             if self.has(video):
-                return video, None, False
+                return video, None, [False]
             self.load(video)
-            return video, None, True
+            return video, None, [True]
         except VideoError as exc:
-            return video, exc.cause, False
+            return video, exc.cause, [False]
 
     def build(self, videos, workers: int | None = None, progress: bool = True) -> CacheReport:
         """Fill the store for ``videos`` in parallel; resumable (present entries are reused).
@@ -139,19 +143,33 @@ class FrameStore:
         Returns:
             CacheReport with the counts and the bad videos, which are skipped, not fatal.
         """
-        paths = video_paths(videos)
-        report = CacheReport(kind=self.kind)
-        for path, err, built in map_with_progress(self._build_one, paths, workers, f"building the {self.kind}",
-                                                  progress):
+        return build_stores([self], self._build_one, videos, workers, progress)[0]
+
+
+def build_stores(stores: list[FrameStore], job: Callable, videos, workers: int | None = None,
+                 progress: bool = True) -> list[CacheReport]:
+    """Run ``job`` on every video in parallel and report, for each of ``stores``, what it built and reused and the
+    videos that could not be decoded (skipped, never fatal).
+
+    Args:
+        job: one video path -> (the path, the cause it is bad or None, for each store whether it wrote the entry
+            now); picklable.
+    """
+    paths = video_paths(videos)
+    reports = [CacheReport(kind=store.kind) for store in stores]
+    kinds = " and ".join(dict.fromkeys(store.kind for store in stores))
+    for path, err, built in map_with_progress(job, paths, workers, f"building the {kinds}", progress):
+        for report, new in zip(reports, built, strict=True):
             if err is not None:
                 report.bad.append((path, err))
-            elif built:
+            elif new:
                 report.built += 1
             else:
                 report.reused += 1
+    for store, report in zip(stores, reports, strict=True):
         report.bad.sort()
-        report.disk_bytes = sum(self.entry_bytes(p) for p in paths if self.has(p))
-        return report
+        report.disk_bytes = sum(store.entry_bytes(p) for p in paths if store.has(p))
+    return reports
 
 
 def video_paths(videos) -> list[str]:
