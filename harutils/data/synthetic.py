@@ -309,8 +309,7 @@ def generate(layout: str, out: str | Path, seed: int = 0, classes=None, groups: 
     return out
 
 
-# many scenes, few clips each: a model sees more actors and backgrounds in the same number of training steps, and the
-# test set samples more of them (benchmarks/results/demo_seeds_cpu.json has what each size gave)
+# many scenes, one clip each: more actors and backgrounds seen in the same training steps, and more of them tested
 DEFAULTS = {"ucf101": {"groups": 80, "clips_per_group": 1, "frames": (32, 48)},
             "hmdb51": {"groups": 64, "clips_per_group": 1, "frames": (32, 48)}}
 
