@@ -11,6 +11,7 @@ from scipy import stats
 
 from harutils.data import stick_figures
 from harutils.data import synthetic as S
+from harutils.data import synthetic_render as R
 from harutils.data.hmdb51 import HMDB51
 from harutils.data.splits import read_hmdb51_split, read_ucf101_split
 from harutils.data.ucf101 import UCF101
@@ -149,6 +150,30 @@ def test_temporal_pairs_differ_in_time():
     assert stick_figures.pose_at("sit_down", 0.0, m).dy > stick_figures.pose_at("sit_down", 1.0, m).dy
     assert stick_figures.pose_at("stand_up", 0.0, m).dy < stick_figures.pose_at("stand_up", 1.0, m).dy
     assert stick_figures.pose_at("walk_left", 1.0, m).dx < 0 < stick_figures.pose_at("walk_right", 1.0, m).dx
+
+
+def test_clip_geometry_rounds_every_joint_as_one_at_a_time():
+    """The clip's joints, converted to sub-pixel coordinates in one array pass, are what rounding each joint of each
+    frame on its own gives (the rule the videos were first drawn by)."""
+    scene = S.group_scene("hmdb51", 0, 3)
+    spec = S.clip_spec("hmdb51", "box", scene, 0, 3, 1, (32, 48))
+    walk = R.camera_walk(np.random.default_rng(spec.seed), spec)
+    geometry = R.Geometry(spec, walk)
+    for t in range(spec.frames):
+        pose = stick_figures.pose_at(spec.action, t / (spec.frames - 1), spec.motion)
+        for name, (bx, by) in stick_figures.joints(pose, scene.body).items():
+            x = scene.x + (spec.offset[0] + walk[t, 0]) + bx * scene.scale
+            y = scene.ground + (spec.offset[1] + walk[t, 1]) - by * scene.scale
+            assert geometry.frame(t)[name] == (int(round(x * 16)), int(round(y * 16))), (t, name)
+
+
+def test_frames_and_masks_drawn_from_one_geometry_are_their_own_renderings():
+    spec = S.clip_spec("ucf101", "SitDown", S.group_scene("ucf101", 0, 5), 0, 5, 1, (20, 24))
+    frames, actor, moving = R.render_clip_and_masks(spec)
+    alone = R.render_masks(spec)
+    assert np.array_equal(frames, R.render_clip(spec))
+    assert np.array_equal(actor, alone[0]) and np.array_equal(moving, alone[1])
+    assert actor.any() and moving.any() and not (moving & ~actor).any()
 
 
 def test_ensure_default_generates_once_and_reuses(tmp_path, monkeypatch):

@@ -1,12 +1,13 @@
 """The embedded default dataset: animated human figures, written in the exact UCF101 and HMDB51 layouts.
 
-Real UCF101/HMDB51 and pretrained weights cannot be downloaded everywhere, so the series runs out of the box on
-this dataset, whose ground truth we control. Stick figures (:mod:`.stick_figures`) perform actions; some pairs
-differ only in temporal order (sit down / stand up, raise / lower arms) or direction (walk left / right), so the
-dataset shows which models use time. Appearance (colours, proportions, thickness, scale, position, textured background,
-lighting, camera jitter, noise) is drawn independently of the class and shared within a group, as UCF101's groups
-share an actor and a scene; motion speed, phase and clip length vary per clip. Beside each video the generator
-writes where the actor and its moving limbs are in every frame (:mod:`.actor_masks`), to score explanations.
+Real UCF101/HMDB51 and pretrained weights cannot be downloaded everywhere, so the series runs out of the box on this
+dataset, whose ground truth we control. Stick figures (:mod:`.stick_figures`, drawn by :mod:`.synthetic_render`)
+perform actions; some pairs differ only in temporal order (sit down / stand up, raise / lower arms) or direction (walk
+left / right), so the dataset shows which models use time. Appearance (colours, proportions, thickness, scale,
+position, textured background, lighting, camera jitter, noise) is drawn independently of the class and shared within a
+group, as UCF101's groups share an actor and a scene; motion speed, phase and clip length vary per clip. Beside each
+video the generator writes where the actor and its moving limbs are in every frame (:mod:`.actor_masks`), to score
+explanations.
 
 Layouts, read unchanged by :class:`~harutils.data.ucf101.UCF101` and :class:`~harutils.data.hmdb51.HMDB51`:
 
@@ -28,16 +29,16 @@ import json
 import math
 import shutil
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from . import stick_figures
 from .actor_masks import write_masks
 from .encode import write_video
 from .parallel import map_with_progress
+from .synthetic_render import HEIGHT, ClipSpec, Scene, render_clip, render_clip_and_masks
 from .synthetic_splits import write_hmdb51_splits, write_ucf101_splits
 
 UCF_CLASSES = ["Wave", "Clap", "JumpingJack", "Squat", "Punch", "Kick", "Bend", "Jump", "WalkLeft", "WalkRight",
@@ -46,7 +47,6 @@ HMDB_CLASSES = ["wave", "clap", "punch", "kick", "jump", "walk_left", "walk_righ
                 "box", "swing_arms"]
 LAYOUTS = {"ucf101": {"fps": 25, "widths": (320,), "classes": UCF_CLASSES},
            "hmdb51": {"fps": 30, "widths": (320, 352, 424), "classes": HMDB_CLASSES}}
-HEIGHT = 240
 FORMAT_VERSION = 3  # 3: actor masks beside the videos (the videos are unchanged)
 
 
@@ -58,146 +58,11 @@ def action_of(class_name: str) -> str:
     return snake
 
 
-@dataclass(frozen=True)
-class Scene:
-    """What a group shares: the actor, the place, the light and the camera."""
-
-    body: stick_figures.Body
-    width: int
-    scale: float  # figure height in pixels
-    x: float  # figure centre, pixels
-    ground: float  # feet line, pixels from the top
-    light: float
-    noise: float
-    jitter: float
-    texture_seed: int
-
-
 def random_scene(rng: np.random.Generator, width: int) -> Scene:
     scale = rng.uniform(0.6, 0.85) * HEIGHT
     return Scene(body=stick_figures.random_body(rng), width=width, scale=scale, x=rng.uniform(0.35, 0.65) * width,
                  ground=rng.uniform(0.88, 0.97) * HEIGHT, light=rng.uniform(0.75, 1.15), noise=rng.uniform(2, 8),
                  jitter=rng.uniform(0, 3), texture_seed=int(rng.integers(2**31)))
-
-
-def background(scene: Scene) -> np.ndarray:
-    """A textured (H, W, 3) float background: smooth colour blobs, stripes and a floor."""
-    rng = np.random.default_rng(scene.texture_seed)
-    h, w = HEIGHT, scene.width
-    low = rng.uniform(40, 220, size=(4, 5, 3)).astype(np.float32)
-    img = cv2.resize(low, (w, h), interpolation=cv2.INTER_CUBIC)
-    yy, xx = np.mgrid[:h, :w].astype(np.float32)
-    angle, freq = rng.uniform(0, math.pi), rng.uniform(0.03, 0.15)
-    stripes = np.sin((xx * math.cos(angle) + yy * math.sin(angle)) * freq)[..., None]
-    img += stripes * rng.uniform(5, 25) * rng.uniform(0.5, 1, size=3)
-    floor = yy[..., None] > scene.ground - 2
-    img = np.where(floor, img * 0.6 + rng.uniform(20, 120, size=3), img)
-    fine = cv2.resize(rng.normal(0, 1, size=(h // 4, w // 4, 3)).astype(np.float32), (w, h))
-    return np.clip(img + fine * 8, 0, 255)
-
-
-SUBPIXEL = 4  # cv2 sub-pixel precision: coordinates in 1/16 pixel
-
-
-def _pixel(p: tuple[float, float], scene: Scene, shift=(0.0, 0.0)) -> tuple[int, int]:
-    """A point in body heights -> cv2 sub-pixel image coordinates."""
-    x = scene.x + shift[0] + p[0] * scene.scale
-    y = scene.ground + shift[1] - p[1] * scene.scale
-    return (int(round(x * (1 << SUBPIXEL))), int(round(y * (1 << SUBPIXEL))))
-
-
-def draw_figure(img: np.ndarray, pose: stick_figures.Pose, scene: Scene, shift=(0.0, 0.0)) -> None:
-    """Draw the figure in place on a uint8 (H, W, 3) image with antialiased lines and filled shapes."""
-    body, s = scene.body, scene.scale
-    pts = stick_figures.joints(pose, body)
-    sub = SUBPIXEL
-
-    def px(p):
-        return _pixel(p, scene, shift)
-
-    thick = max(2, int(round(body.thickness * s)))
-    aa = cv2.LINE_AA
-    for side in ("l", "r"):  # legs behind the torso
-        cv2.polylines(img, [np.array([px(pts[f"{side}_leg_root"]), px(pts[f"{side}_leg_mid"]),
-                                      px(pts[f"{side}_leg_end"])])], False, body.trousers, thick, aa, sub)
-    cv2.line(img, px(pts["hip"]), px(pts["neck"]), body.shirt, int(thick * 2.2), aa, sub)
-    for side in ("l", "r"):
-        shoulder = px(pts[f"{side}_arm_root"])
-        cv2.line(img, px(pts["neck"]), shoulder, body.shirt, thick, aa, sub)
-        cv2.polylines(img, [np.array([shoulder, px(pts[f"{side}_arm_mid"])])], False, body.shirt, thick, aa, sub)
-        cv2.line(img, px(pts[f"{side}_arm_mid"]), px(pts[f"{side}_arm_end"]), body.skin, max(2, thick - 1), aa, sub)
-    cv2.circle(img, px(pts["head"]), int(round(body.head * s * (1 << sub))), body.skin, -1, aa, sub)
-
-
-@dataclass(frozen=True)
-class ClipSpec:
-    """Everything that determines one clip's frames."""
-
-    action: str
-    scene: Scene
-    motion: stick_figures.Motion
-    frames: int
-    offset: tuple[float, float]
-    seed: int
-
-
-def render_clip(spec: ClipSpec) -> np.ndarray:
-    """(T, H, W, 3) uint8 frames of one clip."""
-    rng, scene = np.random.default_rng(spec.seed), spec.scene
-    bg = background(scene)
-    # camera jitter: a smooth random walk; light: a slow flicker; sensor noise: a few reused noise frames
-    walk = _camera_walk(rng, spec)
-    flicker = scene.light * (1 + 0.03 * np.sin(np.linspace(0, rng.uniform(1, 4), spec.frames) + rng.uniform(0, 6)))
-    noise = rng.normal(0, scene.noise, size=(4, HEIGHT, scene.width, 3)).astype(np.float32)
-    out = np.empty((spec.frames, HEIGHT, scene.width, 3), np.uint8)
-    lit, noisy = np.empty(bg.shape, np.result_type(bg, flicker)), np.empty(bg.shape, np.result_type(np.uint8, noise))
-    for t in range(spec.frames):
-        frame = np.clip(np.multiply(bg, flicker[t], out=lit), 0, 255, out=lit).astype(np.uint8)
-        shift = (spec.offset[0] + walk[t, 0], spec.offset[1] + walk[t, 1])
-        pose = stick_figures.pose_at(spec.action, t / max(spec.frames - 1, 1), spec.motion)
-        draw_figure(frame, pose, scene, shift)
-        out[t] = np.clip(np.add(frame, noise[t % 4], out=noisy), 0, 255, out=noisy)  # reused buffers; cast as astype
-    return out
-
-
-def _camera_walk(rng: np.random.Generator, spec: ClipSpec) -> np.ndarray:
-    """(T, 2) camera shake in pixels: a smooth random walk around zero (the clip's first draws)."""
-    walk = np.cumsum(rng.normal(0, spec.scene.jitter * 0.3, size=(spec.frames, 2)), axis=0)
-    return walk - walk.mean(0)
-
-
-LIMBS = ("l_arm", "r_arm", "l_leg", "r_leg")
-
-
-def render_masks(spec: ClipSpec) -> tuple[np.ndarray, np.ndarray]:
-    """(T, H, W) boolean masks of one clip: the actor, and the limbs that move at each frame (their end moves by
-    more than a third of a pixel per frame relative to the scene), as :func:`render_clip` draws them."""
-    scene, walk = spec.scene, _camera_walk(np.random.default_rng(spec.seed), spec)
-    white = replace(scene, body=replace(scene.body, skin=(255,) * 3, shirt=(255,) * 3, trousers=(255,) * 3))
-    thick = max(2, int(round(scene.body.thickness * scene.scale)))
-    actor = np.zeros((spec.frames, HEIGHT, scene.width), bool)
-    moving = np.zeros_like(actor)
-
-    def ends(t: int) -> dict[str, np.ndarray]:  # limb end points in pixels, without the camera's shake
-        pose = stick_figures.pose_at(spec.action, min(max(t, 0), spec.frames - 1) / max(spec.frames - 1, 1),
-                                     spec.motion)
-        pts = stick_figures.joints(pose, scene.body)
-        return {limb: np.array(_pixel(pts[f"{limb}_end"], scene, spec.offset)) / (1 << SUBPIXEL) for limb in LIMBS}
-
-    for t in range(spec.frames):
-        shift = (spec.offset[0] + walk[t, 0], spec.offset[1] + walk[t, 1])
-        pose = stick_figures.pose_at(spec.action, t / max(spec.frames - 1, 1), spec.motion)
-        canvas = np.zeros((HEIGHT, scene.width, 3), np.uint8)
-        draw_figure(canvas, pose, white, shift)
-        actor[t] = canvas[..., 0] > 127
-        before, after = ends(t - 1), ends(t + 1)
-        pts, limbs = stick_figures.joints(pose, scene.body), np.zeros((HEIGHT, scene.width), np.uint8)
-        for limb in LIMBS:
-            if np.linalg.norm(after[limb] - before[limb]) / 2 > 1 / 3:
-                line = np.array([_pixel(pts[f"{limb}_{j}"], scene, shift) for j in ("root", "mid", "end")])
-                cv2.polylines(limbs, [line], False, 255, thick, cv2.LINE_AA, SUBPIXEL)
-        moving[t] = (limbs > 127) & actor[t]
-    return actor, moving
 
 
 def clip_spec(layout: str, class_name: str, scene: Scene, seed: int, group: int, clip: int,
@@ -247,9 +112,12 @@ def _file_name(layout: str, class_name: str, group: int, clip: int, scene: Scene
 
 def _job(args) -> str:
     path, spec, fps, masks = args
-    write_video(path, render_clip(spec), fps=fps)
-    if masks:
-        write_masks(path, *render_masks(spec))
+    if not masks:
+        write_video(path, render_clip(spec), fps=fps)
+        return str(path)
+    frames, actor, moving = render_clip_and_masks(spec)
+    write_video(path, frames, fps=fps)
+    write_masks(path, actor, moving)
     return str(path)
 
 
