@@ -146,9 +146,9 @@ def render_masks(spec: ClipSpec, geometry: Geometry | None = None) -> tuple[np.n
     thick = max(2, int(round(scene.body.thickness * scene.scale)))
     actor = np.zeros((spec.frames, HEIGHT, scene.width), bool)
     moving = np.zeros_like(actor)
-    t = np.arange(spec.frames)
-    ends = geometry.ends
-    step = np.linalg.norm(ends[np.minimum(t + 1, spec.frames - 1)] - ends[np.maximum(t - 1, 0)], axis=-1) / 2
+    # per frame and limb: half the distance its end travels from the frame before to the frame after
+    ends, frame = geometry.ends, np.arange(spec.frames)
+    step = np.linalg.norm(ends[np.minimum(frame + 1, spec.frames - 1)] - ends[np.maximum(frame - 1, 0)], axis=-1) / 2
     canvas, limbs = np.empty((HEIGHT, scene.width, 3), np.uint8), np.empty((HEIGHT, scene.width), np.uint8)
     for t in range(spec.frames):
         px = geometry.frame(t)
