@@ -158,7 +158,7 @@ def test_clip_geometry_rounds_every_joint_as_one_at_a_time():
     scene = S.group_scene("hmdb51", 0, 3)
     spec = S.clip_spec("hmdb51", "box", scene, 0, 3, 1, (32, 48))
     walk = R.camera_walk(np.random.default_rng(spec.seed), spec)
-    geometry = R.Geometry(spec, walk)
+    geometry = R.Geometry.of(spec)
     for t in range(spec.frames):
         pose = stick_figures.pose_at(spec.action, t / (spec.frames - 1), spec.motion)
         for name, (bx, by) in stick_figures.joints(pose, scene.body).items():

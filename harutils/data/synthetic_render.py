@@ -79,6 +79,11 @@ class Geometry:
         ends = body[:, [self.names.index(f"{limb}_end") for limb in LIMBS]]
         self.ends = self._subpixel(ends, scene, np.asarray(spec.offset)) / (1 << SUBPIXEL)
 
+    @classmethod
+    def of(cls, spec: ClipSpec) -> Geometry:
+        """The geometry of a clip, its camera's shake drawn as :func:`render_clip` draws it (the seed's first draws)."""
+        return cls(spec, camera_walk(np.random.default_rng(spec.seed), spec))
+
     @staticmethod
     def _subpixel(body: np.ndarray, scene: Scene, shift: np.ndarray) -> np.ndarray:
         """Points in body heights -> rounded sub-pixel coordinates (x right, y down), as ``int(round(...))`` per
@@ -141,7 +146,7 @@ def render_masks(spec: ClipSpec, geometry: Geometry | None = None) -> tuple[np.n
     """(T, H, W) boolean masks of one clip: the actor, and the limbs that move at each frame (their end moves by
     more than a third of a pixel per frame relative to the scene), as :func:`render_clip` draws them."""
     scene = spec.scene
-    geometry = geometry or Geometry(spec, camera_walk(np.random.default_rng(spec.seed), spec))
+    geometry = geometry or Geometry.of(spec)
     white = ((255,) * 3,) * 3
     thick = max(2, int(round(scene.body.thickness * scene.scale)))
     actor = np.zeros((spec.frames, HEIGHT, scene.width), bool)
@@ -166,5 +171,5 @@ def render_masks(spec: ClipSpec, geometry: Geometry | None = None) -> tuple[np.n
 
 def render_clip_and_masks(spec: ClipSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`render_clip` and :func:`render_masks` of one clip from one computation of its geometry."""
-    geometry = Geometry(spec, camera_walk(np.random.default_rng(spec.seed), spec))
+    geometry = Geometry.of(spec)
     return render_clip(spec, geometry), *render_masks(spec, geometry)
