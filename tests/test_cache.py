@@ -151,3 +151,21 @@ def test_dataset_reads_through_the_cache(tmp_path):
     direct = ev[0][0]
     ev.cache = cache
     assert torch.equal(ev[0][0], direct)
+
+
+def test_a_datasets_frame_caches_are_prepared_together_and_reported_in_order(tmp_path, videos, monkeypatch):
+    from harutils.data.pipeline import FrameSettings, frame_store, prepare_all_frames
+
+    settings = [FrameSettings(str(tmp_path), 24, "arrays"), FrameSettings(str(tmp_path), None, "none"),
+                FrameSettings(str(tmp_path), 32, "arrays")]
+    decodes = []
+    import harutils.data.cache as cache_module
+    real = cache_module.read_frames
+    monkeypatch.setattr(cache_module, "read_frames", lambda *a, **k: decodes.append(a[0]) or real(*a, **k))
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)  # build in this process, where the decodes are counted
+    reports = prepare_all_frames(settings, "ucf101", tmp_path, videos, progress=False)
+    assert sorted(decodes) == sorted(map(str, videos))  # both caches from one decode of each video
+    assert [r.built for r in reports] == [len(videos), 0, len(videos)] and reports[1].probed == len(videos)
+    for setting in (settings[0], settings[2]):
+        cache = frame_store(setting, "ucf101", tmp_path)
+        assert all(cache.has(v) for v in videos) and min(cache.load(videos[0]).shape[1:3]) == setting.frame_size

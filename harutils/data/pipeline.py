@@ -143,14 +143,14 @@ def prepare_frames(frames: FrameSettings, name: str, root: Path, videos, progres
 def prepare_all_frames(settings: list[FrameSettings], name: str, root: Path, videos,
                        progress: bool = True) -> list[CacheReport]:
     """:func:`prepare_frames` for each of ``settings`` (a dataset's stores, as the frame-extraction notebook builds
-    them), the all-frames caches of several sizes (the demo's 64 and 96 px) in one pass that decodes each video once.
+    them), its all-frames caches (the demo's 64 and 96 px) built together in one pass that decodes each video once.
 
     Returns:
         One report per setting, in their order.
     """
     arrays = [s for s in settings if s.frame_store == "arrays"]
     reports = {}
-    if len(arrays) > 1:
+    if arrays:
         caches = [frame_store(s, name, root) for s in arrays]
         reports = dict(zip(arrays, build_caches(caches, videos, progress=progress), strict=True))
     return [reports[s] if s in reports else prepare_frames(s, name, root, videos, progress) for s in settings]
