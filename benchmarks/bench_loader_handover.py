@@ -36,7 +36,7 @@ MIN_ITEMS = 32  # clips per timed pass
 def handing_over(dataset: ConcatDataset, uint8: bool) -> ConcatDataset:
     """The same clips with every transform set to hand over uint8 (or float) clips from a worker."""
     for part in dataset.datasets:
-        part.transform = replace(part.transform, uint8_from_workers=uint8)
+        part.transform = replace(part.transform, uint8_clips=uint8)
     return dataset
 
 

@@ -145,11 +145,10 @@ def test_all(net: nn.Module, bundles: dict[str, DataBundle], cfg: RunConfig, inf
     for n, b in bundles.items():
         loader = make_loader(b.test, cfg, False, info, device)
         # the probe's shuffled and reversed clips come from the same pass: the test set is loaded once
-        orders = evaluate.PERTURBATIONS if cfg.order_probe else (None,)
-        by_order = evaluate.evaluate_orders(net, loader, device, b.classes, b.views, n, orders, cfg.amp)
-        metrics = by_order[None]
         if cfg.order_probe:
-            metrics["temporal_order_probe"] = evaluate.temporal_order_probe(by_order)
+            metrics = evaluate.evaluate_with_probe(net, loader, device, b.classes, b.views, n, cfg.amp)
+        else:
+            metrics = evaluate.evaluate(net, loader, device, b.classes, b.views, n, amp=cfg.amp)
         # validation accuracy of the kept checkpoint, as measured when it was chosen (1 centred view)
         metrics["val_video_top1"] = history.rows[history.best_epoch - 1][f"val_acc/{n}"]
         metrics["sizes"] = {"train": pretext.distinct_clips(b.train), "val": len(b.val), "test": len(b.test)}
@@ -219,7 +218,8 @@ def _run(cfg: RunConfig, progress: bool) -> dict:
     if source:
         model.card = replace(model.card, weights=start_from_run(model, source))
     t_data = time.perf_counter()
-    bundles = {n: pretext.for_run(cfg, build_data(cfg, model.card, n, progress and info.main)) for n in names}
+    bundles = {n: pretext.for_run(cfg, build_data(cfg, model.card, n, progress and info.main, uint8_clips=True))
+               for n in names}
     seconds = {"data_and_cache_seconds": time.perf_counter() - t_data}
     if progress and info.main:
         print(f"training {cfg.run_name} ({cfg.epochs} epochs)")  # names the epoch lines that follow

@@ -19,8 +19,8 @@ from .data import stick_figures, synthetic
 from .results import BENCHMARKS_DIR, REPO, collect_results, key_metrics_path
 
 COLUMNS = ["model", "dataset", "training", "recipe", "val split", "val top-1", "test video top-1",
-           "test clip top-1", "pairs acc", "other classes acc", "shuffled top-1", "reversed top-1", "views", "epochs",
-           "videos left out"]
+           "test clip top-1", "pairs acc", "other classes acc", "centre clip top-1", "shuffled top-1", "reversed top-1",
+           "views", "epochs", "videos left out"]
 SEEDS_BENCHMARK = "demo_seeds_cpu.json"
 STYLE = """body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem; }

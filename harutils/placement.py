@@ -1,10 +1,9 @@
 """Where and how a run's model computes: its device, the memory layout of its weights and inputs, the finishing of
 uint8 clips on its device, DDP and ``torch.compile``.
 
-Clips that DataLoader workers hand over as uint8 (:class:`~harutils.data.transforms.ClipTransform`'s
-``uint8_from_workers``) are normalised by a forward pre-hook on the model's own device, so every pass of the engine
-(training, precise BatchNorm, validation, test views, the temporal-order probe) takes them alike; float clips pass
-through unchanged.
+The engine's loaders hand over uint8 clips (:class:`~harutils.data.transforms.ClipTransform`'s ``uint8_clips``),
+normalised by a forward pre-hook on the model's own device, so every pass of the engine (training, precise
+BatchNorm, validation, test views, the temporal-order probe) takes them alike; float clips pass through unchanged.
 """
 
 from __future__ import annotations

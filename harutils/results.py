@@ -69,6 +69,7 @@ def collect_results(out_dir: str | Path) -> pd.DataFrame:
                 "val top-1": t.get("val_video_top1"),
                 "test video top-1": t["video_top1"], "test clip top-1": t["clip_top1"],
                 "test video top-5": t["video_top5"], "mean class acc": t["mean_class_accuracy"],
+                "centre clip top-1": probe.get("ordered", {}).get("video_top1"),
                 "shuffled top-1": probe.get("shuffle", {}).get("video_top1"),
                 "reversed top-1": probe.get("reverse", {}).get("video_top1"),
                 "pairs acc": pairs.get("pairs"), "other classes acc": pairs.get("other classes"),

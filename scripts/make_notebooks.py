@@ -85,8 +85,8 @@ Training loss and accuracy are on single random clips; validation accuracy is pe
         code('viz.learning_curves(run["history"]);'),
         md("""## Test metrics
 The best validation checkpoint on the official test split. *Video* accuracy averages the softmax over the views
-listed; *clip* accuracy scores each view alone. The temporal-order probe repeats the test with each clip's frames
-shuffled and reversed: a model that ignores time scores the same."""),
+listed; *clip* accuracy scores each view alone. The temporal-order probe scores the centre clip of each test video
+with its frames in order, shuffled and reversed: a model that ignores time scores the same on all three."""),
         code("""test = run["test"][dataset]
 display(pd.DataFrame({k: [test[k]] for k in ("video_top1", "clip_top1", "video_top5", "mean_class_accuracy", "views")}))
 display(pd.DataFrame(test["temporal_order_probe"]).T)"""),
@@ -504,11 +504,11 @@ display(honest.pivot_table(index=["model", "training"], columns="dataset",
                 "mean class acc", "views"]].round(3))"""),
     md("""## Which models use time?
 On the synthetic data, some classes differ only in temporal order (sit down / stand up, raise / lower arms) or
-direction (walk left / right). Shuffling or reversing the frames leaves an order-blind model's accuracy unchanged;
-on those pair classes an order-blind model can only guess between the two (0.5), a model that uses time can
-reach 1."""),
+direction (walk left / right). The probe scores the centre clip of each test video with its frames in order,
+shuffled and reversed. Shuffling or reversing leaves an order-blind model's accuracy unchanged; on those pair
+classes an order-blind model can only guess between the two (0.5), a model that uses time can reach 1."""),
     code("""single = honest[honest["training"] == "single"].to_dict("records")
-probes = {f"{r['model']} ({r['dataset']})": {"ordered": {"video_top1": r["test video top-1"]},
+probes = {f"{r['model']} ({r['dataset']})": {"ordered": {"video_top1": r["centre clip top-1"]},
                                              "shuffled": {"video_top1": r["shuffled top-1"]},
                                              "reversed": {"video_top1": r["reversed top-1"]}} for r in single}
 viz.temporal_probe(probes)

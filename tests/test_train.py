@@ -343,33 +343,45 @@ def test_multi_view_evaluation_forwards_at_most_a_batch_of_clips_at_a_time():
 
 def test_the_order_probe_reads_the_test_set_once_and_scores_as_passes_of_its_own():
     """Ordered, shuffled and reversed scores come from one pass over the loader (each batch loaded, i.e. decoded,
-    once) and equal what a pass per perturbation gives: the same shuffles, the same scores."""
+    once) and equal what a pass per perturbation gives: the same shuffles, the same scores. The probe of a test
+    scores the centre view of each video in all three orders; the test itself every view in order."""
     torch.manual_seed(0)
     weights = torch.randn(3 * 4 * 2 * 2, 5)
-    batches = [(torch.randn(3, 2, 3, 4, 2, 2), torch.tensor([0, 1, 2])),
-               (torch.randn(2, 2, 3, 4, 2, 2), torch.tensor([3, 4]))]
-    reads = []
+    batches = [(torch.randn(3, 3, 3, 4, 2, 2), torch.tensor([0, 1, 2])),
+               (torch.randn(2, 3, 3, 4, 2, 2), torch.tensor([3, 4]))]
+    reads, seen = [], []
 
     class Loader:
+        def __init__(self, views: slice | None = None):
+            self.views = views or slice(None)
+
         def __iter__(self):
             reads.append(1)
-            return iter(batches)
+            return iter([(clips[:, self.views], y) for clips, y in batches])
 
     def model(x):
+        seen.append(len(x))
         return x.flatten(1) @ weights
 
     net = torch.nn.Module()
     net.forward = model
     classes = list("abcde")
-    together = E.evaluate_orders(net, Loader(), torch.device("cpu"), classes, "2 clips")
+    together = E.evaluate_orders(net, Loader(), torch.device("cpu"), classes, "3 clips")
     assert len(reads) == 1 and set(together) == set(E.PERTURBATIONS)
     for how in E.PERTURBATIONS:
-        alone = E.evaluate(net, Loader(), torch.device("cpu"), classes, "2 clips", perturb=how)
+        alone = E.evaluate(net, Loader(), torch.device("cpu"), classes, "3 clips", perturb=how)
         assert alone["predictions"] == together[how]["predictions"] and alone["perturbation"] == (how or "none")
     assert together["shuffle"]["predictions"] != together[None]["predictions"]  # the probe does perturb
-    probe = E.temporal_order_probe(together)
-    assert set(probe) == {"ordered", "shuffle", "reverse"}
-    assert probe["reverse"]["video_top1"] == together["reverse"]["video_top1"]
+
+    reads.clear(), seen.clear()
+    tested = E.evaluate_with_probe(net, Loader(), torch.device("cpu"), classes, "3 clips")
+    assert len(reads) == 1 and sum(seen) == 5 * 3 + 2 * 5  # every view in order, then the centre view twice
+    assert tested["predictions"] == together[None]["predictions"] and tested["views"] == "3 clips"
+    probe = tested["temporal_order_probe"]
+    assert set(probe) == {"ordered", "shuffle", "reverse"} and tested["probe_views"].startswith("view 2 of 3")
+    for key, how in (("ordered", None), ("shuffle", "shuffle"), ("reverse", "reverse")):
+        centre = E.evaluate(net, Loader(slice(1, 2)), torch.device("cpu"), classes, "centre clip", perturb=how)
+        assert probe[key] == {k: centre[k] for k in ("video_top1", "mean_class_accuracy")}
 
 
 @pytest.mark.parametrize("channels_last", [True, False])
@@ -404,13 +416,13 @@ def test_a_placed_model_finishes_uint8_clips_on_its_device_and_takes_float_clips
 def test_with_loader_workers_a_run_reads_uint8_batches_and_trains_on_them(tmp_path, tiny_ucf):
     cfg = _cfg(tmp_path, tiny_ucf, "late_fusion", epochs=1, num_workers=1, test_views=1)
     model = experiment.build_run_model(cfg, {"ucf101": 4})
-    bundle = pipeline.build_data(cfg, model.card, progress=False)
-    in_main = torch.stack([bundle.val[i][0] for i in range(len(bundle.val))])
+    in_main = torch.stack([clip for clip, _ in pipeline.build_data(cfg, model.card, progress=False).val])
+    bundle = pipeline.build_data(cfg, model.card, progress=False, uint8_clips=True)  # the engine's
     batches = list(pipeline.make_loader(bundle.val, cfg, False, DistInfo(), torch.device("cpu")))
     from_workers = torch.cat([clips for clips, _ in batches])
     assert in_main.dtype == torch.float32 and from_workers.dtype == torch.uint8
     finished = normalise_clips(from_workers, model.card.preprocessing, cfg.subtract_mean_frame)
-    torch.testing.assert_close(finished, in_main)
+    assert torch.equal(finished, in_main)
     out = experiment.run(cfg, progress=False)
     assert np.isfinite(out["history"][0]["train_loss/ucf101"]) and out["test"]["ucf101"]["num_videos"] > 0
 

@@ -94,15 +94,18 @@ class _Clips(Dataset):
 @pytest.mark.parametrize("weights", [IMAGENET, KINETICS_CAFFE2, UNNORMALISED,
                                      Preprocessing("BGR", 255.0, (104.0, 117.0, 123.0), (1.0, 2.0, 4.0))])
 @pytest.mark.parametrize("subtract_mean_frame", [False, True])
-def test_loader_workers_hand_over_uint8_clips_that_finish_as_the_main_process_makes_them(weights,
-                                                                                          subtract_mean_frame):
+def test_uint8_clips_finish_a_batch_at_a_time_to_the_values_of_clips_normalised_one_by_one(weights,
+                                                                                           subtract_mean_frame):
+    """The engine's clips come as uint8 from a worker as from the main process, and normalising the collated batch
+    gives exactly what normalising each clip in the transform gives."""
     t = ClipTransform((32, 32), training=False, preprocessing=weights, subtract_mean_frame=subtract_mean_frame,
-                      uint8_from_workers=True)
-    in_main = torch.stack([_Clips(t)[i] for i in range(3)])  # outside a worker: normalised as always
-    assert in_main.dtype == torch.float32
+                      uint8_clips=True)
+    one_by_one = torch.stack([_Clips(replace(t, uint8_clips=False))[i] for i in range(3)])
+    assert one_by_one.dtype == torch.float32
+    in_main = torch.stack([_Clips(t)[i] for i in range(3)])
     (from_worker,) = list(DataLoader(_Clips(t), batch_size=3, num_workers=1))
-    assert from_worker.dtype == torch.uint8 and from_worker.shape == in_main.shape == (3, 2, 3, 4, 32, 32)
-    finished = normalise_clips(from_worker, weights, subtract_mean_frame)
-    torch.testing.assert_close(finished, in_main)
-    (default,) = list(DataLoader(_Clips(replace(t, uint8_from_workers=False)), batch_size=3, num_workers=1))
-    assert torch.equal(default, in_main)  # without the option a worker normalises, to the same values
+    assert from_worker.dtype == in_main.dtype == torch.uint8 and torch.equal(from_worker, in_main)
+    assert from_worker.shape == one_by_one.shape == (3, 2, 3, 4, 32, 32)
+    assert torch.equal(normalise_clips(from_worker, weights, subtract_mean_frame), one_by_one)
+    (default,) = list(DataLoader(_Clips(replace(t, uint8_clips=False)), batch_size=3, num_workers=1))
+    assert torch.equal(default, one_by_one)  # without the option a worker normalises, to the same values

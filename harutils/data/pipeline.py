@@ -168,10 +168,12 @@ def check_frame_size(cfg: RunConfig, card: ModelCard) -> None:
                          f"would be padded; use at least {crop} (the papers resize to 8/7 of the crop)")
 
 
-def build_data(cfg: RunConfig, card: ModelCard, name: str | None = None, progress: bool = True) -> DataBundle:
+def build_data(cfg: RunConfig, card: ModelCard, name: str | None = None, progress: bool = True,
+               uint8_clips: bool = False) -> DataBundle:
     """Datasets of one run: group-aware train/val, official test, read through the frame store built first (or
     decoded from the originals at ``cfg.frame_size`` when the configuration has none); unreadable videos are
-    left out of every subset and listed in the bundle's cache report."""
+    left out of every subset and listed in the bundle's cache report. With ``uint8_clips`` (the engine's) the
+    clips come unnormalised, for the placed model to finish a batch at a time (:mod:`harutils.placement`)."""
     check_frame_size(cfg, card)
     name = name or cfg.dataset
     root = dataset_root(cfg, name, progress)
@@ -181,7 +183,7 @@ def build_data(cfg: RunConfig, card: ModelCard, name: str | None = None, progres
     def transform(training):
         return ClipTransform(size, training, card.preprocessing, hflip=cfg.hflip and training,
                              randaugment=cfg.randaugment and training, subtract_mean_frame=cfg.subtract_mean_frame,
-                             crop=cfg.crop, uint8_from_workers=cfg.num_workers > 0)
+                             crop=cfg.crop, uint8_clips=uint8_clips)
 
     common = {"split": cfg.split, "seed": cfg.seed, "cache": frame_store(cfg.frames, name, root),
               "frame_size": cfg.frame_size, "leaky_val": cfg.leaky_val}

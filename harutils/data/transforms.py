@@ -4,10 +4,11 @@ Input: the dataset's frames, ``(T, H, W, 3)`` or ``(V, T, H, W, 3)`` uint8. Outp
 ``(3, T, h, w)`` or ``(V, 3, T, h, w)`` float. Normalisation is the model's weights' own
 (:class:`~harutils.models.weights.Preprocessing`): channel order, scale, mean and std.
 
-In DataLoader workers a transform made with ``uint8_from_workers`` stops before normalising: its clips cross to the
-main process, and from there to the GPU, as uint8 (a quarter of the bytes), and :func:`normalise_clips` finishes them
-on the model's device (the training engine's model hook), as MMAction2's data preprocessor does. The float work leaves
-the workers (``benchmarks/results/loader_handover_cpu.json`` measures one worker either way).
+The training engine's transforms (``uint8_clips``) stop before normalising: their clips cross from DataLoader
+workers to the main process, and from there to the GPU, as uint8 (a quarter of the bytes), and :func:`normalise_clips`
+finishes them a batch at a time on the model's device (the engine's model hook), as MMAction2's data preprocessor
+does. The float work leaves the workers (``benchmarks/results/loader_handover_cpu.json`` measures one worker either
+way), and without workers it is one batched pass instead of one per clip, to the same values.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch.utils.data import get_worker_info
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
@@ -49,9 +49,8 @@ class ClipTransform:
         randaugment: RandAugment on every frame of a clip alike, in training.
         subtract_mean_frame: subtract the clip's mean frame from every frame, leaving what moves; the static
             background no longer dominates small networks trained from scratch (the demo profile uses it).
-        uint8_from_workers: in a DataLoader worker process, return the clips as uint8, geometry applied but not
-            normalised (:func:`normalise_clips` finishes them on the model's device); in the main process the
-            clips are always normalised.
+        uint8_clips: return the clips as uint8, geometry applied but not normalised (:func:`normalise_clips`
+            finishes them, the engine's model hook on the model's device).
     """
 
     size: tuple[int, int]
@@ -62,7 +61,7 @@ class ClipTransform:
     randaugment: bool = False
     subtract_mean_frame: bool = False
     crop: bool = True
-    uint8_from_workers: bool = False
+    uint8_clips: bool = False
 
     def __post_init__(self):
         ops: list = []
@@ -106,7 +105,7 @@ class ClipTransform:
         if not views:
             frames = frames.unsqueeze(0)  # (T, H, W, 3) -> (1, T, H, W, 3)
         x = self._geometry(frames).permute(0, 2, 1, 3, 4)  # (V, T, 3, h, w) -> (V, 3, T, h, w), a view
-        if not (self.uint8_from_workers and get_worker_info() is not None):
+        if not self.uint8_clips:
             # normalised in the contiguous (V, T, 3, h, w) memory the float copy keeps: one new tensor, at most two
             # passes more (the demo's unnormalised clips: one multiplication by 1/255, exactly ToDtype(scale=True)'s)
             x = normalise_clips(x, self.preprocessing, self.subtract_mean_frame)
