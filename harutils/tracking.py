@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import wandb
-
-from . import viz
 
 MODES = ("online", "offline", "disabled")
 
@@ -55,16 +54,14 @@ class Tracker:
         if self.run is not None:
             self.run.log(values, step=step)
 
-    def log_figure(self, name: str, figure, step: int | None = None) -> None:
-        if self.run is not None:
-            self.run.log({name: wandb.Image(figure)}, step=step)
-
     def log_confusion(self, name: str, matrix: list[list[int]], classes: list[str], title: str) -> None:
-        """A confusion matrix (rows: true class), drawn as the report draws it."""
+        """A confusion matrix (rows: true class) as W&B's own interactive chart, built from its counts (no figure to
+        draw and encode in the run)."""
         if self.run is not None:
-            figure = viz.confusion(matrix, classes, title)
-            self.log_figure(name, figure)
-            viz.plt.close(figure)
+            counts = np.asarray(matrix)
+            true, predicted = np.divmod(np.repeat(np.arange(counts.size), counts.ravel()), len(classes))
+            self.run.log({name: wandb.plot.confusion_matrix(y_true=true.tolist(), preds=predicted.tolist(),
+                                                            class_names=list(classes), title=title)})
 
     def summary(self, values: dict) -> None:
         if self.run is not None:

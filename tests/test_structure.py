@@ -14,7 +14,7 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 
 # the layer of each top-level module (a package's modules share its layer); a module imports its layer or lower
 LAYERS = {"": 9, "runtime": 0, "data": 1, "models": 2, "config": 3, "recipes": 3, "checkpoints": 3, "evaluate": 3,
-          "train": 3, "placement": 3, "viz": 4, "explain": 4, "explanation_scores": 4, "tracking": 4, "results": 5,
+          "train": 3, "placement": 3, "viz": 4, "explain": 4, "explanation_scores": 4, "tracking": 3, "results": 5,
           "index_page": 5, "experiment": 5, "series": 5, "kernels": 5, "predict_video": 3, "pretext": 3}
 
 

@@ -182,8 +182,12 @@ def test_offline_tracking_writes_a_run_and_stays_local(tmp_path, monkeypatch):
         assert tracker.mode == "offline"
         tracker.log({"loss": 1.0}, step=1)
         tracker.summary({"acc": 0.5})
+        tracker.log_confusion("confusion/test", [[2, 1], [0, 3]], ["sit", "stand"], "t: test")
     runs = list((tmp_path / "run" / "wandb").glob("offline-run-*"))
     assert runs, list((tmp_path / "run").rglob("*"))[:20]
+    (table,) = runs[0].glob("files/media/table/confusion/test*.table.json")  # W&B's chart, from the counts
+    cells = {(actual, predicted): n for actual, predicted, n in json.loads(table.read_text())["data"]}
+    assert cells == {("sit", "sit"): 2, ("sit", "stand"): 1, ("stand", "sit"): 0, ("stand", "stand"): 3}
     assert not attempts
     assert not (tmp_path / "wandb").exists(), "offline mode wrote ./wandb into the working directory"
 
